@@ -1,0 +1,1 @@
+"""dante package (filled by its issue)."""

@@ -1,0 +1,1 @@
+"""proofs_check package (filled by its issue)."""
