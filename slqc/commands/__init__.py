@@ -1,0 +1,1 @@
+"""Subcommands of the ``slqc`` CLI; each module defines ``add_parser(subparsers)``."""

@@ -1,0 +1,42 @@
+"""``slqc bench``: batched GLM evaluation vs a naive loop and vs bare GEMMs (see slqc.bench)."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..bench import TARGETS, run_bench
+from ._common import write_json
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "bench", help="benchmark the batched loss-and-gradient evaluation",
+        description="Measure side by side, in one run: speedup_vs_naive (batched engine vs a per-point autograd "
+                    "loop at P=4096, m=256, d=16; target >= 50) and fraction_of_gemm (bare GEMM time / engine "
+                    "time at P=4096, m=1024, d=128; target >= 0.5). float64.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--points", type=int, default=4096, help="P, weight points per evaluation")
+    p.add_argument("--m-small", type=int, default=256)
+    p.add_argument("--d-small", type=int, default=16)
+    p.add_argument("--m-large", type=int, default=1024)
+    p.add_argument("--d-large", type=int, default=128)
+    p.add_argument("--repeats", type=int, default=5, help="timing repeats (median)")
+    p.add_argument("--naive-points", type=int, default=None,
+                   help="time the naive loop on this many points and scale to P (default: all P)")
+    p.add_argument("--json", metavar="PATH", help="write the figures as JSON")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    r = run_bench(points=args.points, m_small=args.m_small, d_small=args.d_small, m_large=args.m_large,
+                  d_large=args.d_large, repeats=args.repeats, naive_points=args.naive_points)
+    s, L = r["small"], r["large"]
+    print(f"speedup_vs_naive : {r['speedup_vs_naive']:8.1f}  (target >= {TARGETS['speedup_vs_naive']:g}; "
+          f"naive {s['naive_s']:.3f} s vs engine {s['engine_s']:.4f} s at P={s['P']}, m={s['m']}, d={s['d']})")
+    print(f"fraction_of_gemm : {r['fraction_of_gemm']:8.3f}  (target >= {TARGETS['fraction_of_gemm']:g}; "
+          f"GEMMs {L['gemm_s']:.4f} s vs engine {L['engine_s']:.4f} s at P={L['P']}, m={L['m']}, d={L['d']})")
+    print(f"threads {r['threads']}, torch {r['torch']}, float64")
+    if args.json:
+        write_json(args.json, r)
+        print(f"wrote {args.json}")
+    return 0

@@ -1,0 +1,69 @@
+"""Losses of the paper: squared error (section 3.2) and cross-entropy (section 3.3).
+
+Each loss maps pre-activations ``t`` (…, k) or (…,), targets ``y`` of the same shape
+and an activation to the per-sample loss, summed over outputs (the paper's
+``||y_i - phi(<W, x_i>)||^2`` and ``-sum_j y_ij log p_ij``). The objective of a model is the
+mean of these over samples.
+
+Cross-entropy is computed from the logits (log-sigmoid / log-softmax), which is exact
+and stable where p is close to 0 or 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from .activations import Activation
+
+LOSSES = ("squared", "bce", "ce")
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A loss by name; :meth:`per_sample` returns the loss of each sample."""
+
+    name: str
+
+    def per_sample(self, t: torch.Tensor, y: torch.Tensor, act: Activation, multi: bool) -> torch.Tensor:
+        """Per-sample loss.
+
+        Args:
+            t: pre-activations, (..., m) for a single output or (..., m, k) for k outputs.
+            y: targets broadcastable to ``t``.
+            act: the output activation.
+            multi: True when the last axis of ``t`` indexes outputs.
+
+        Returns:
+            Tensor (..., m).
+        """
+        if self.name == "squared":
+            r = act.phi(t) - y
+            r2 = r * r
+            return r2.sum(-1) if multi else r2
+        if self.name == "bce":
+            if act.name != "sigmoid":
+                raise ValueError("bce (binary cross-entropy) needs the sigmoid activation")
+            ll = y * F.logsigmoid(t) + (1 - y) * F.logsigmoid(-t)
+            return -(ll.sum(-1) if multi else ll)
+        if self.name == "ce":
+            if act.name != "softmax" or not multi:
+                raise ValueError("ce (multi-class cross-entropy) needs the softmax activation and 2-D targets (m, k)")
+            return -(y * torch.log_softmax(t, dim=-1)).sum(-1)
+        raise ValueError(f"unknown loss {self.name!r}; choose one of: {', '.join(LOSSES)}")
+
+
+def get_loss(name: str) -> Loss:
+    """Loss by name: ``squared`` (alias ``mse``), ``bce``, ``ce`` (alias ``cross_entropy``).
+
+    Raises:
+        ValueError: unknown name.
+    """
+    if isinstance(name, Loss):
+        return name
+    key = {"mse": "squared", "cross_entropy": "ce", "binary_cross_entropy": "bce"}.get(str(name), str(name))
+    if key not in LOSSES:
+        raise ValueError(f"unknown loss {name!r}; choose one of: {', '.join(LOSSES)}")
+    return Loss(key)
