@@ -1,0 +1,105 @@
+"""Command-line conventions shared by every experiment script.
+
+Every script accepts ``[--quick | --full] [--out DIR] [--seeds N] [--data-dir DIR]`` (and most
+``--datasets A,B``). Bad input (an unknown dataset, a missing data directory, a bad flag) prints one
+line ``error: ...`` on stderr and exits with status 2. Ctrl-C keeps what was written (the
+``results.json`` of the finished settings) and exits with status 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+DEFAULT_OUT_ROOT = Path("out") / "experiments"
+
+KNOWN_DATASETS = (
+    "digits",
+    "fashion-mnist",
+    "mnist",
+    "kmnist",
+    "cifar10",
+    "svhn",
+    "synthetic",
+    "diabetes",
+    "wine",
+    "breast_cancer",
+)
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line instead of usage + message
+        print(f"error: {message} (see --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def parser(name: str, description: str, datasets: str | None = None) -> argparse.ArgumentParser:
+    """The common argument parser; ``datasets`` is the default of ``--datasets`` (None: no flag)."""
+    p = _Parser(prog=f"python -m experiments.{name}", description=description)
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--quick", action="store_true", help="toy sizes (the test suite uses this)")
+    g.add_argument("--full", action="store_true", help="the sizes of experiments/RESULTS.md")
+    p.add_argument("--out", default=None, help=f"output directory (default {DEFAULT_OUT_ROOT}/{name})")
+    p.add_argument("--seeds", type=int, default=None, help="number of seeds (default by mode)")
+    p.add_argument("--data-dir", default=None, help="directory with dataset files (IDX, CSV)")
+    if datasets is not None:
+        p.add_argument(
+            "--datasets",
+            default=datasets,
+            help=f"comma-separated dataset names or csv:PATH (default {datasets!r}; "
+            f"known: {', '.join(KNOWN_DATASETS)})",
+        )
+    return p
+
+
+def mode_of(args: argparse.Namespace) -> str:
+    return "quick" if args.quick else "full" if args.full else "standard"
+
+
+def out_dir_of(args: argparse.Namespace, name: str) -> Path:
+    return Path(args.out) if args.out else DEFAULT_OUT_ROOT / name
+
+
+def check_common(args: argparse.Namespace) -> None:
+    """Validate ``--seeds`` and ``--data-dir``; raise :class:`UsageError` on bad input."""
+    if args.seeds is not None and args.seeds < 1:
+        raise UsageError(f"--seeds must be >= 1, got {args.seeds}")
+    if args.data_dir is not None and not os.path.isdir(args.data_dir):
+        raise UsageError(f"data directory not found: {args.data_dir}")
+
+
+def parse_datasets(spec: str) -> list[str]:
+    """Split ``--datasets`` and check every name.
+
+    Raises:
+        UsageError: for an unknown name or a ``csv:PATH`` whose file does not exist.
+    """
+    names = [s.strip() for s in spec.split(",") if s.strip()]
+    if not names:
+        raise UsageError("no dataset given")
+    for n in names:
+        if n.startswith("csv:"):
+            if not os.path.isfile(n[4:]):
+                raise UsageError(f"CSV file not found: {n[4:]}")
+        elif n not in KNOWN_DATASETS:
+            raise UsageError(f"unknown dataset {n!r} (known: {', '.join(KNOWN_DATASETS)}, csv:PATH)")
+    return names
+
+
+def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None) -> int:
+    """Call ``main`` with the error conventions of this module and return the exit status."""
+    try:
+        return int(main(argv) or 0)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: the finished settings are kept in results.json", file=sys.stderr)
+        return 130
