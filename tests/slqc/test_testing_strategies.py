@@ -65,6 +65,6 @@ def test_assert_slqc_glm_witness_is_rechecked(tmp_path):
 @settings(max_examples=2, deadline=None)
 @given(glm_cases(max_m=32, max_d=8))
 def test_readme_example_theorem1(c):
-    # the five-line property test of docs/check.md
+    # the five-line property test of the README
     assert_slqc(c.f, c.z, c.eps, kappa=2 * c.b**3 * c.W / c.a, radius=c.W)
     assert math.isfinite(c.eps)
