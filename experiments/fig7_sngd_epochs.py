@@ -92,9 +92,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(cli.run(main, sys.argv[1:]))
-
 
 def headlines(data: dict) -> list[str]:
     """Spread of DANTE's test accuracy over T, beside SGD, per (dataset, network)."""
@@ -115,3 +112,7 @@ def headlines(data: dict) -> list[str]:
             text += f"; SGD {fmt(sgd['summary'].get('test_acc'), percent=True)}"
         out.append(text + ".")
     return out
+
+
+if __name__ == "__main__":
+    sys.exit(cli.run(main, sys.argv[1:]))

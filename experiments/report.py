@@ -40,6 +40,14 @@ def _clean(obj: Any) -> Any:
     return str(obj)
 
 
+def index_results(results: list[dict[str, Any]], outer: str, inner: str) -> dict[Any, dict[Any, dict]]:
+    """Nest result rows as ``{row[outer]: {row[inner]: row}}`` (e.g. dataset -> method -> row)."""
+    by: dict[Any, dict[Any, dict]] = {}
+    for r in results:
+        by.setdefault(r[outer], {})[r[inner]] = r
+    return by
+
+
 def md_table(headers: list[str], rows: list[list[Any]]) -> str:
     """A GitHub Markdown table.
 

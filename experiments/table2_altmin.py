@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from . import cli
 from .paper_numbers import FIGURE_CLAIMS, TABLE2
 from .protocol import LR_GRIDS
-from .report import Report, fmt_grid, md_table
+from .report import Report, fmt_grid, index_results, md_table
 from .stats import compare, fmt
 from .table_protocol import run_table
 
@@ -54,17 +54,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                      FIGURE_CLAIMS["table2"], render)
 
 
-if __name__ == "__main__":
-    sys.exit(cli.run(main, sys.argv[1:]))
-
 
 def headlines(data: dict) -> list[str]:
     """DANTE against SGD+AltMin (picked rate) and SGD, by final test loss, per dataset."""
     out = []
-    by: dict[tuple, dict] = {}
-    for r in data["results"]:
-        by.setdefault(r["dataset"], {})[r["key"]] = r["summary"]
-    for dname, s in by.items():
+    for dname, rows in index_results(data["results"], "dataset", "key").items():
+        s = {k: r["summary"] for k, r in rows.items()}
         if "DANTE" not in s:
             continue
         parts = []
@@ -76,3 +71,7 @@ def headlines(data: dict) -> list[str]:
         out.append(f"{dname}: DANTE's final test loss {fmt(s['DANTE'].get('test_loss'))} is " + "; ".join(parts) +
                    " (the paper: DANTE lower than every SGD+AltMin rate).")
     return out
+
+
+if __name__ == "__main__":
+    sys.exit(cli.run(main, sys.argv[1:]))

@@ -22,7 +22,7 @@ from .figure_protocol import n_inputs, n_outputs
 from .paper_numbers import FIGURE_CLAIMS, TABLE3
 from .protocol import LABELS, load, lr_grid, run_setting, subset, validation_view
 from .plots import LOSS_COLUMNS, plot_rows
-from .report import Report, fmt_grid, md_table
+from .report import Report, fmt_grid, index_results, md_table
 from .stats import compare, fmt
 
 NAME = "table3_regression"
@@ -92,20 +92,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(cli.run(main, sys.argv[1:]))
-
 
 def headlines(data: dict) -> list[str]:
     """DANTE vs SGD test MSE per dataset, beside the constant predictor."""
     out = []
-    by: dict[str, dict] = {}
-    for r in data["results"]:
-        by.setdefault(r["dataset"], {})[r["method"]] = r
-    for dname, m in by.items():
+    for dname, m in index_results(data["results"], "dataset", "method").items():
         if "dante" in m and "sgd" in m:
             d, s = m["dante"]["summary"].get("test_loss"), m["sgd"]["summary"].get("test_loss")
             v = {"A": "DANTE lower", "B": "SGD lower", "tie": "tie within 2 s.e."}[compare(d, s, False)]
             out.append(f"{dname}: test MSE DANTE {fmt(d)} vs SGD {fmt(s)} ({v}); constant predictor "
                        f"{m['dante'].get('constant_baseline', float('nan')):.4g}.")
     return out
+
+
+if __name__ == "__main__":
+    sys.exit(cli.run(main, sys.argv[1:]))

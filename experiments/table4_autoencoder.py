@@ -27,7 +27,7 @@ from .figure_protocol import n_inputs
 from .paper_numbers import FIGURE_CLAIMS, TABLE4
 from .protocol import LABELS, load, lr_grid, run_setting, subset, validation_view
 from .plots import LOSS_COLUMNS, plot_rows
-from .report import Report, fmt_grid, md_table
+from .report import Report, fmt_grid, index_results, md_table
 from .stats import compare, fmt, mean_std
 
 NAME = "table4_autoencoder"
@@ -133,17 +133,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(cli.run(main, sys.argv[1:]))
-
 
 def headlines(data: dict) -> list[str]:
     """SVM accuracy on DANTE vs SGD autoencoder features per dataset, beside raw inputs."""
     out = []
-    by: dict[str, dict] = {}
-    for r in data["results"]:
-        by.setdefault(r["dataset"], {})[r["method"]] = r
-    for dname, m in by.items():
+    for dname, m in index_results(data["results"], "dataset", "method").items():
         if "dante" in m and "sgd" in m:
             d, s = m["dante"]["summary"].get("svm_acc"), m["sgd"]["summary"].get("svm_acc")
             v = {"A": "DANTE higher", "B": "SGD higher", "tie": "tie within 2 s.e."}[compare(d, s, True)]
@@ -152,3 +146,7 @@ def headlines(data: dict) -> list[str]:
                        f"{fmt(s, percent=True)} ({v}); raw inputs {100 * raw:.2f} %, untrained features "
                        f"{fmt(m['dante'].get('untrained_svm_acc'), percent=True)}.")
     return out
+
+
+if __name__ == "__main__":
+    sys.exit(cli.run(main, sys.argv[1:]))
