@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import math
 
+from slqc.claims import get_claim  # the one registry of the paper's constants
+
 __all__ = ["claimed_kappa"]
 
 
@@ -53,20 +55,18 @@ def claimed_kappa(layer: int, n_layers: int, activation: dict, output_activation
     if layer == n_layers:
         if loss == "mse" and output_activation.get("name") == "leaky_relu":
             a, b = output_activation["a"], output_activation["b"]
-            return 2 * b ** 3 * radius / a, "Theorem 3"
+            return get_claim("thm3").kappa({"a": a, "b": b, "W": radius}), "Theorem 3"
         if loss == "mse" and output_activation.get("name") == "sigmoid":
-            return (math.exp(radius) if radius < 700 else math.inf), "Hazan et al. 2015 (sigmoid GLM)"
+            kappa = get_claim("hazan").kappa({"Wstar": radius}) if radius < 700 else math.inf
+            return kappa, "Hazan et al. 2015 (sigmoid GLM)"
         if loss == "cross_entropy" and n_outputs:
-            return eps * n_outputs / (1 - math.exp(-eps)) ** 2, "Theorem 7"
+            return get_claim("thm7").kappa({"eps": eps, "k": n_outputs}), "Theorem 7"
         return None, "none"
     if (layer == 1 and n_layers == 2 and loss == "mse" and activation.get("name") == "leaky_relu"
             and output_activation.get("name") == "leaky_relu" and outer_radius):
         a, b = activation["a"], activation["b"]
         W1, W2 = radius, outer_radius
-        if W1 <= 0:
+        if W1 <= 0 or a / (4 * b ** 5 * W2 ** 2 * W1) - W1 / eps <= 0:  # the bracket of Theorem 5
             return None, "Theorem 5 (vacuous)"
-        bracket = a / (4 * b ** 5 * W2 ** 2 * W1) - W1 / eps
-        if bracket <= 0:
-            return None, "Theorem 5 (vacuous)"
-        return 1.0 / bracket, "Theorem 5"
+        return get_claim("thm5").kappa({"a": a, "b": b, "W1": W1, "W2": W2, "eps": eps}), "Theorem 5"
     return None, "none"
