@@ -92,7 +92,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-
 def headlines(data: dict) -> list[str]:
     """Spread of DANTE's test accuracy over T, beside SGD, per (dataset, network)."""
     out = []

@@ -54,7 +54,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                      FIGURE_CLAIMS["table2"], render)
 
 
-
 def headlines(data: dict) -> list[str]:
     """DANTE against SGD+AltMin (picked rate) and SGD, by final test loss, per dataset."""
     out = []

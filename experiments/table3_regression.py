@@ -92,7 +92,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-
 def headlines(data: dict) -> list[str]:
     """DANTE vs SGD test MSE per dataset, beside the constant predictor."""
     out = []

@@ -133,7 +133,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-
 def headlines(data: dict) -> list[str]:
     """SVM accuracy on DANTE vs SGD autoencoder features per dataset, beside raw inputs."""
     out = []
