@@ -18,7 +18,6 @@ The leaky ReLU of the experiments is ``generalized_relu(a=0.01, b=1)``.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import torch
@@ -211,5 +210,3 @@ def activation_from_dict(d: dict) -> Activation:
     """Inverse of :meth:`Activation.to_dict`."""
     return get_activation(d["name"], a=d.get("a"), b=d.get("b"))
 
-
-_ = math  # keep import for docstring arithmetic examples

@@ -156,8 +156,7 @@ def kappa_min(f: Objective, x, z, eps: float) -> torch.Tensor:
         tensor([0.2500, 0.0000], dtype=torch.float64)
     """
     x, z, eps = _prepare(f, x, z, eps)
-    return kappa_from_terms(slqc_terms(f, x, z), eps)
-    # closed form: kappa_min = eps * ||g|| / <g, x - z>  (Definition 1, condition 2, solved for kappa)
+    return kappa_from_terms(slqc_terms(f, x, z), eps)  # eps ||g|| / <g, x - z>: condition 2 solved for kappa
 
 
 def is_slqc(f: Objective, x, z, eps: float, kappa: float) -> torch.Tensor:

@@ -87,6 +87,14 @@ class GLMObjective:
         return self.act.phi(self.preactivations(W.unsqueeze(0)))[0]
 
     # ------------------------------------------------------------------ closed form
+    def value(self, W: torch.Tensor) -> torch.Tensor:
+        """f(W) (P,) without gradients; the squared loss runs in the same cache-sized blocks."""
+        W = V.batch_of("W", W, self.point_shape)
+        if self.loss.name == "squared" and self.act.elementwise:
+            return self._squared_blocked(W, with_grad=False)[0]
+        with torch.no_grad():
+            return self(W)
+
     def value_and_grad(self, W: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Values (P,) and gradients (P, *point_shape) in closed form.
 
@@ -115,10 +123,10 @@ class GLMObjective:
             return torch.matmul(self.X.T, dt)  # (d,m) @ (P,m,k) -> (P,d,k)
         return dt @ self.X  # (P,m) @ (m,d) -> (P,d)
 
-    def _squared_blocked(self, W: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def _squared_blocked(self, W: torch.Tensor, with_grad: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
         P = W.shape[0]
         vals = torch.empty(P, dtype=W.dtype, device=W.device)
-        grads = torch.empty_like(W)
+        grads = torch.empty_like(W) if with_grad else None
         block = max(1, _BLOCK_ELEMS // (self.m * self.k))
         a, b = self.act.a, self.act.b
         piecewise_linear = self.act.name in ("generalized_relu", "relu")
@@ -144,10 +152,12 @@ class GLMObjective:
                 t.copy_(self.act.phi(t)).sub_(Yb)
             flat = t.reshape(n, -1)
             vals[start:start + n] = torch.einsum("pn,pn->p", flat, flat)
-            t.mul_(s)  # residual * g
-            grads[start:start + n] = self._backproject(t)
+            if with_grad:
+                t.mul_(s)  # residual * g
+                grads[start:start + n] = self._backproject(t)
         vals.div_(self.m)
-        grads.mul_(2.0 / self.m)
+        if with_grad:
+            grads.mul_(2.0 / self.m)
         return vals, grads
 
 

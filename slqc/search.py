@@ -136,7 +136,7 @@ class _Search:
         with torch.no_grad():
             for s in range(0, x.shape[0], self.chunk):
                 xb = x[s:s + self.chunk]
-                vb = self.f.value_and_grad(xb)[0] if hasattr(self.f, "value_and_grad") else self.f(xb)
+                vb = self.f.value(xb) if hasattr(self.f, "value") else self.f(xb)
                 out.append(vb - self.fz)
         self.points += x.shape[0]
         gap = torch.cat(out)
@@ -330,7 +330,8 @@ def probe(f, z, eps: float, radius: float, center=None, budget: str = "quick", s
 
     Args:
         f: objective mapping a batch (P, *z.shape) to values (P,), differentiable by torch
-            autograd; may offer ``value_and_grad`` (closed form) for speed.
+            autograd; may offer ``value_and_grad`` (closed form) and ``value`` (values only,
+            used by the bisections) for speed.
         z: reference point (vector or matrix).
         eps: eps > 0 of Definition 1.
         radius: radius R > 0 of the domain.

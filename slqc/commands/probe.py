@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 
 import torch
 
@@ -77,5 +76,3 @@ def run(args) -> int:
         print(f"wrote       : {args.json}")
     return 0
 
-
-_ = math

@@ -106,7 +106,6 @@ def test_matrix_points_use_frobenius():
 
 def test_value_and_grad_autograd_matches_per_point():
     g = torch.Generator().manual_seed(0)
-    z = torch.randn(5, dtype=torch.float64, generator=g)
     f = lambda x: torch.sin(x).sum(1) + (x**2).sum(1) ** 1.5
     x = torch.randn(7, 5, dtype=torch.float64, generator=g)
     vals, grads = value_and_grad(f, x)
@@ -114,7 +113,6 @@ def test_value_and_grad_autograd_matches_per_point():
         xp = x[p:p + 1].clone().requires_grad_(True)
         (gp,) = torch.autograd.grad(f(xp).sum(), xp)
         torch.testing.assert_close(grads[p], gp[0], rtol=1e-12, atol=1e-14)
-    _ = z
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ import math
 import pytest
 import torch
 from hypothesis import given
-from hypothesis import strategies as st
 
 from slqc.activations import get_activation
 from slqc.data import DISTRIBUTIONS, sample_inputs
@@ -63,6 +62,7 @@ def test_closed_form_equals_per_point_autograd(act, kw, loss, k):
     torch.testing.assert_close(g1, g2, rtol=1e-10, atol=1e-13)
     v3 = obj(W)
     torch.testing.assert_close(v3, v2, rtol=1e-10, atol=1e-13)
+    torch.testing.assert_close(obj.value(W), v2, rtol=1e-10, atol=1e-13)  # value-only path
 
 
 def test_blocked_path_covers_many_blocks(monkeypatch):
