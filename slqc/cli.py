@@ -12,7 +12,7 @@ import importlib
 import sys
 
 # Subcommand modules in the order ``slqc --help`` lists them; missing ones are skipped.
-SUBCOMMANDS = ("check", "list", "verify", "probe", "bench")
+SUBCOMMANDS = ("check", "list", "verify", "probe", "falsify", "certify", "bench")
 
 
 def build_parser() -> argparse.ArgumentParser:

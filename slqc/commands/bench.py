@@ -24,10 +24,27 @@ def add_parser(sub) -> None:
     p.add_argument("--naive-points", type=int, default=None,
                    help="time the naive loop on this many points and scale to P (default: all P)")
     p.add_argument("--json", metavar="PATH", help="write the figures as JSON")
+    p.add_argument("--search", action="store_true",
+                   help="instead: the search-strength benchmark (found / true kappa on analytic functions)")
+    p.add_argument("--certify", action="store_true",
+                   help="instead: the certification benchmark (certified brackets on kappa)")
+    p.add_argument("--budget", default=None, help="with --search / --certify: the search budget(s), comma-separated")
+    p.add_argument("--seeds", default=None, help="with --search: seeds, comma-separated")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    if args.search and args.certify:
+        raise ValueError("give one of --search and --certify")
+    if args.search:
+        from ..search_bench import run_cli
+
+        return run_cli(args)
+    if args.certify:
+        from ..certify_bench import run_cli
+
+        return run_cli(args)
     r = run_bench(points=args.points, m_small=args.m_small, d_small=args.d_small, m_large=args.m_large,
                   d_large=args.d_large, repeats=args.repeats, naive_points=args.naive_points)
     s, L = r["small"], r["large"]
