@@ -115,7 +115,7 @@ CLAIM = Claim(
     "thm2", "Theorem 2 (noisy GLM, generalized ReLU)", "3.2.1; proof 5.3",
     "||w*|| <= W, w in B(0, W): with prob >= 1 - delta after m >= O(log(1/delta)/eps^2) samples, "
     "err_m(w) is (eps, 2b^3W/a, w*)-SLQC in w",
-    build, kappa=KAPPA, corrected_kappa=KAPPA_CORR,
+    build, kappa=KAPPA, corrected_kappa=KAPPA_CORR, hypotheses=GRELU_BASE[:3], ratio_at=((b, 1), (W, 1)),
     correction_text="noise term bounded with b (not b^2), ||w - w*|| <= 2W, lower Hoeffding deviation; "
                     "m >= 288 b^4 W^2 log(1/delta)/(a^2 eps^2)",
 )

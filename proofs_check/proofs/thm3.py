@@ -97,7 +97,7 @@ EPS_ = GRELU_BASE[3]
 CLAIM = Claim(
     "thm3", "Theorem 3 (one layer, d' outputs, generalized ReLU)", "3.2.2; proof 5.5",
     "||W*||_F <= W: err(W) is (eps, 2b^3W/a, W*)-SLQC for all W in B(0, W), eps > 0",
-    build, kappa=KAPPA,
+    build, kappa=KAPPA, corrected_kappa=KAPPA,
     correction_text="err >= eps suffices with the same kappa: Cauchy-Schwarz over the columns "
                     "instead of the factor d'",
 )

@@ -9,7 +9,11 @@ Shapes (section 3.1 conventions): ``W1`` is ``(d, d')``, ``w2`` is ``(d',)``, th
 
 Besides the chain, this module checks the constant: where ``kappa`` is a positive real
 (``eps > 4 b^5 W2^2 W1^2 / a``) against the largest value the error can take under the norm
-bounds (``(2 b^2 W2 W1)^2``), and whether any ``kappa > 0`` makes the bound non-negative.
+bounds (``(2 b^2 W2 W1)^2``), and whether any ``kappa > 0`` makes the bound non-negative: for
+``eps <= (2 b^2 W2 W1)^2`` the sup over kappa of the corrected final bound is
+``(2a eps - 8 b^5 W2^2 W1^2)/b <= 0``, equal to 0 only at ``a = b`` and ``eps = (2 b^2 W2 W1)^2``
+(so a strict ``< 0`` fails there), every finite ``kappa > 0`` gives a negative bound, and the sup
+stays at least ``4 b^4 W2^2 W1^2`` below the ``a eps / b > 0`` the proof needs.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ WB2 = V(W2, 0, sp.oo, lo_open=True, num_hi=2)
 BASE = (A, B, WB1, WB2)
 EPS_POS = V(eps, THRESHOLD, sp.oo, lo_open=True, num_hi=THRESHOLD + 3)  # where kappa > 0
 EPS_ALL = V(eps, 0, sp.oo, lo_open=True, num_hi=THRESHOLD * 2)
+#: Where the claim is not trivial: eps up to the largest error (the interval is closed at its top).
+NONTRIVIAL = BASE + (V(eps, 0, MAX_ERR, lo_open=True),)
 
 F_, Dl, nWs, nV, nw2, nw2s, nW1, Rr, T_, Ts, Tv, Qs, Gq = sp.symbols(
     "F Delta nWs nV nw2 nw2s nW1 R T Ts Tv Q Gq", real=True)
@@ -38,6 +44,10 @@ F_, Dl, nWs, nV, nw2, nw2s, nW1, Rr, T_, Ts, Tv, Qs, Gq = sp.symbols(
 def corrected_bound(k: sp.Expr) -> sp.Expr:
     """The chain's final bound with the factor 2 kept: ``2a eps/b - 8 b^4 W2^2 W1^2 - 4 b^4 W2^2 W1 eps/k``."""
     return 2 * a * eps / b - 8 * b**4 * W2**2 * W1**2 - 4 * b**4 * W2**2 * W1 * eps / k
+
+
+#: sup over kappa > 0 of the corrected final bound (its limit as kappa -> oo).
+SUP_BOUND = sp.limit(corrected_bound(kap), kap, sp.oo)
 
 
 def _matrix_steps() -> list[Step]:
@@ -143,10 +153,25 @@ def build() -> list[Step]:
              "then holds at every W1",
              THRESHOLD, MAX_ERR, ">=", BASE, kind="constant", role="vacuity"),
         Step("thm4.no_kappa", "statement",
-             "for eps <= (2b^2W2W1)^2, sup_{kappa > 0} of the (corrected) final bound "
-             "= lim_{kappa -> oo} < 0",
-             sp.limit(corrected_bound(kap), kap, sp.oo), 0, "<",
-             BASE + (V(eps, 0, MAX_ERR, lo_open=True),), kind="constant", role="no-kappa"),
+             "for eps <= (2b^2W2W1)^2, sup_{kappa > 0} of the (corrected) final bound = lim_{kappa -> oo} "
+             "<= 0, with equality only at a = b and eps = (2b^2W2W1)^2",
+             SUP_BOUND, 0, "<=", NONTRIVIAL, kind="constant", role="no-kappa",
+             cert=(2 * a * (MAX_ERR - eps) + 8 * b**4 * W2**2 * W1**2 * (b - a)) / b,
+             comment="sup = (2a eps - 8b^5W2^2W1^2)/b = -[2a((2b^2W2W1)^2 - eps) + 8b^4W2^2W1^2(b - a)]/b: "
+                     "two non-positive terms, both 0 only at eps = (2b^2W2W1)^2 and a = b; a strict '<' "
+                     "fails there (the earlier form of this step)"),
+        Step("thm4.no_kappa_equality", "statement",
+             "at eps = (2b^2W2W1)^2 the sup is 8b^3W2^2W1^2(a - b): 0 only at a = b",
+             SUP_BOUND.subs(eps, MAX_ERR), 8 * b**3 * W2**2 * W1**2 * (a - b), "==", BASE,
+             kind="constant", role="no-kappa"),
+        Step("thm4.no_kappa_any", "statement",
+             "every kappa > 0 gives a negative bound: sup - 4b^4W2^2W1 eps/kappa < 0 for eps <= (2b^2W2W1)^2",
+             corrected_bound(kap), 0, "<", NONTRIVIAL + (V(kap, 0, sp.oo, lo_open=True, num_hi=1000),),
+             kind="constant", role="no-kappa"),
+        Step("thm4.no_kappa_target", "statement",
+             "the sup never reaches the a eps/b > 0 the proof needs: a eps/b - sup >= 4b^4W2^2W1^2 > 0",
+             SUP_BOUND, a * eps / b, "<", NONTRIVIAL, kind="constant", role="no-kappa",
+             cert=(8 * b**5 * W2**2 * W1**2 - a * eps) / b),
         # -- correction --------------------------------------------------------------------
         Step("thm4.c_final", "corrected last lines",
              "with the factor 2 kept and kappa' = (a/(4b^5W2^2W1) - 2W1/eps)^-1 the bound is a eps/b",
@@ -162,5 +187,6 @@ CLAIM = Claim(
     "||W1*||_F <= W1, ||w2*|| <= W2: err(W1, w2) is (eps, (a/(4b^5W2^2W1) - W1/eps)^-1, W1*)-SLQC "
     "in W1 for all W1 in B(0, W1), eps > 0",
     build, kappa=KAPPA, corrected_kappa=KAPPA_CORR,
+    hypotheses=BASE + (V(eps, 2 * THRESHOLD, sp.oo, lo_open=True),),  # where kappa' > 0
     correction_text="keep the factor 2 of 2||W1*||",
 )

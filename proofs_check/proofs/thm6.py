@@ -103,6 +103,6 @@ def build() -> list[Step]:
 CLAIM = Claim(
     "thm6", "Theorem 6 (sigmoid GLM, binary cross-entropy)", "3.3; proof 5.9",
     "||w*|| <= W, idealized labels: err(w) is (eps, eps/(1 - e^-eps)^2, w*)-SLQC for all w in B(0, W), eps > 0",
-    build, kappa=KAPPA,
+    build, kappa=KAPPA, fix="another-argument",
     correction_text="convexity of the cross-entropy in w, gradient norm <= 1, and kappa > 1",
 )

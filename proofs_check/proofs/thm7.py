@@ -87,7 +87,7 @@ def build() -> list[Step]:
 CLAIM = Claim(
     "thm7", "Theorem 7 (softmax layer, cross-entropy)", "3.3; proof 5.10",
     "||W*||_F <= W, idealized labels: err(W) is (eps, eps d'/(1 - e^-eps)^2, W*)-SLQC for all W in B(0, W), eps > 0",
-    build, kappa=KAPPA,
+    build, kappa=KAPPA, fix="another-argument",
     correction_text="convexity of the cross-entropy in W, gradient norm <= sqrt(2), and kappa > sqrt(2)",
     reading="kappa = eps d'/(1 - e^-eps)^2 (the statement repeats a garbled eps d'/(1 - e^-eps))",
 )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from proofs_check.cli import main
-from proofs_check.report import render_markdown
+from proofs_check.report import _mdt, _point, render_markdown, render_text, to_json
 
 #: A cheap claim for the command-line tests (runs in about a second).
 CHEAP = "lemma_log_bound"
@@ -87,8 +88,44 @@ def test_report_md_is_fresh(all_results):
     command = first.split("`")[1]
     assert "--markdown proofs_check/REPORT.md" in command
     fresh = render_markdown(list(all_results.values()), command)
-    assert fresh == text, "proofs_check/REPORT.md is stale: regenerate it with the command on its first line"
+    # The decisive content first (verdicts, statuses, counterexamples), for a readable failure.
+    for res in all_results.values():
+        assert f"| {_mdt(res.claim.name)} | {res.verdict} |" in text, f"{res.claim.name}: verdict changed"
+        for r in res.results:
+            assert f"| {_mdt(r.step.id)} |" in text and f"| **{r.status}** |" in text
+            if r.printed.counterexample:
+                assert _mdt(_point(r)) in text, f"{r.step.id}: counterexample changed to {_point(r)}"
+    if fresh != text:
+        old, new = text.splitlines(), fresh.splitlines()
+        k = next((i for i, (p, q) in enumerate(zip(old, new)) if p != q), min(len(old), len(new)))
+        pytest.fail("proofs_check/REPORT.md is stale: regenerate it with the command on its first line; "
+                    f"first difference at line {k + 1}: {new[k][:160] if k < len(new) else '<end>'}")
+
+
+def test_report_has_no_version_dependent_text(all_results):
+    """The generated documents hold no package versions and no sample counts (those are in --json)."""
+    import numpy as np
+    import sympy as sp
+
+    md = render_markdown(list(all_results.values()), "python -m proofs_check --markdown x.md")
+    text = render_text(list(all_results.values()))
+    for doc in (md, text):
+        assert f"sympy {sp.__version__}" not in doc and f"numpy {np.__version__}" not in doc
+        assert not re.search(r"\d+ of \d+ sampled|among \d+ points|cross-checked on \d+", doc)
+
+
+def test_json_has_verdict_kinds_and_ratio(all_results):
+    data = to_json([all_results[n] for n in ("thm2", "thm3", "thm6")], "python -m proofs_check")
+    by = {c["name"]: c for c in data["claims"]}
+    assert [by[n]["verdict_kind"] for n in ("thm2", "thm3", "thm6")] == ["local-fix", "local-fix", "statement-holds"]
+    assert by["thm2"]["kappa_ratio"] == "4 + 2/(W*b)" and by["thm3"]["kappa_ratio"] == "1"
+    assert by["thm6"]["fix"] == "another-argument" and data["numeric_points"] > 0
+    step = by["thm2"]["steps"][0]
+    assert {"numeric_points", "numeric_violators"} <= set(step)
+    json.dumps(data, allow_nan=False)
 
 
 def test_dependencies_are_linked(all_results):
-    assert all_results["thm5"].depends_verdicts == {"thm4": all_results["thm4"].verdict}
+    assert all_results["thm4"].verdict == "does not follow; vacuous"
+    assert all_results["thm5"].depends_verdicts == {"thm4": "does not follow; vacuous"}
+    assert not all_results["thm5"].depends_ok and all_results["thm5"].verdict_kind == "does-not-follow"
