@@ -7,7 +7,7 @@ instruments in :mod:`dante.instruments`.
 
 Example:
     >>> from dante import TrainConfig, train
-    >>> res = train(TrainConfig(data="digits", arch="64-100-10", epochs=1, sngd_epochs=1, progress=False))
+    >>> res = train(TrainConfig(data="digits", arch="64-100-10", epochs=2, progress=False))
     >>> sorted(res.final)
     ['test_acc', 'test_loss', 'train_loss']
 """

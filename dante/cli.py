@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from typing import Sequence
 
 __all__ = ["main", "build_parser"]
@@ -33,45 +34,65 @@ def _positive_int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (flags map one-to-one onto :class:`dante.TrainConfig` fields)."""
-    from .schemes import METHODS, SCHEMES, LAYER_ORDERS
+    """The argument parser (flags map one-to-one onto :class:`dante.TrainConfig` fields and take its defaults)."""
+    from .config import TrainConfig
+    from .schemes import LAYER_ORDERS, METHODS, SCHEMES
 
+    d = TrainConfig()
     p = _Parser(prog="dante", description="DANTE (Sinha et al., 2020): alternating SNGD training, instrumented.")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
     t = sub.add_parser("train", help="train a network (DANTE or a baseline)")
-    t.add_argument("--data", default="digits", help="digits | fashion-mnist | mnist | kmnist | cifar10 | svhn | "
+    t.add_argument("--data", default=d.data, help="digits | fashion-mnist | mnist | kmnist | cifar10 | svhn | "
                    "synthetic[:ARCH] | csv:PATH | diabetes | wine | breast_cancer (default digits)")
-    t.add_argument("--arch", default="64-100-10", help="layer widths, e.g. 784-100-10 (default 64-100-10)")
-    t.add_argument("--method", default="dante", help=f"{' | '.join(METHODS)} (default dante)")
-    t.add_argument("--activation", default="leaky_relu", help="leaky_relu | sigmoid | relu")
-    t.add_argument("--loss", default="mse", help="mse | cross_entropy")
-    t.add_argument("--lr", type=float, default=0.01, help="learning rate (SNGD step length for DANTE)")
-    t.add_argument("--momentum", type=float, default=0.0)
-    t.add_argument("--sngd-epochs", type=_positive_int, default=5, help="T: data passes per DANTE phase (default 5)")
-    t.add_argument("--epochs", type=_positive_int, default=10, help="total data passes for every method (default 10)")
-    t.add_argument("--batch-size", type=_positive_int, default=64)
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--task", default="classify", help="classify | regress | autoencoder")
-    t.add_argument("--scheme", default="round-robin", help=f"{' | '.join(SCHEMES)} (multi-layer DANTE)")
-    t.add_argument("--layer-order", default="backward", help=f"{' | '.join(LAYER_ORDERS)} (round-robin order)")
+    t.add_argument("--arch", default=d.arch, help=f"layer widths, e.g. 784-100-10 (default {d.arch})")
+    t.add_argument("--method", default=d.method, help=f"{' | '.join(METHODS)} (default {d.method})")
+    t.add_argument("--activation", default=d.activation,
+                   help="hidden activation: generalized_relu (alias leaky_relu; slopes a=0.01, b=1) | sigmoid | relu")
+    t.add_argument("--loss", default=d.loss, help="squared (alias mse) | ce (alias cross_entropy)")
+    t.add_argument("--lr", type=float, default=d.lr,
+                   help=f"learning rate; for DANTE the SNGD step length (default {d.lr:g}, from the measured sweep of "
+                   "python -m dante.bench_defaults)")
+    t.add_argument("--momentum", type=float, default=d.momentum)
+    t.add_argument("--sngd-epochs", type=_positive_int, default=d.sngd_epochs,
+                   help=f"T: data passes per DANTE phase (default {d.sngd_epochs}; lowered when T x layers > --epochs "
+                   "so that every layer gets a phase)")
+    t.add_argument("--epochs", type=_positive_int, default=None,
+                   help=f"total data passes for every method (default {d.epochs})")
+    t.add_argument("--batch-size", type=_positive_int, default=d.batch_size, help=f"default {d.batch_size}")
+    t.add_argument("--seed", type=int, default=d.seed)
+    t.add_argument("--task", default=d.task, help="classify | regress | autoencoder")
+    t.add_argument("--scheme", default=d.scheme, help=f"{' | '.join(SCHEMES)} (multi-layer DANTE)")
+    t.add_argument("--layer-order", default=d.layer_order,
+                   help=f"{' | '.join(LAYER_ORDERS)}: round-robin order; 'paper' (default) is W_2 then W_1 for one "
+                   "hidden layer (Algorithm 2) and 1..L for deeper nets (section 3.5)")
     t.add_argument("--instrument", action="store_true", help="log the per-layer SLQC quantities")
-    t.add_argument("--reference", default="final", help="final | teacher | phase (the W* of the instruments)")
-    t.add_argument("--eps", type=float, nargs="+", default=[0.01, 0.1], help="epsilons of the kappa estimate")
+    t.add_argument("--reference", default=d.reference,
+                   help="W* of the instruments: final | phase | teacher | teacher-raw. 'teacher' is aligned with the "
+                   "student at every measurement up to hidden-unit permutations and (homogeneous activations) "
+                   "per-unit rescaling, since a student converges to an equivalent network, not to the teacher as "
+                   "drawn; 'teacher-raw' is the teacher as drawn")
+    t.add_argument("--eps", type=float, nargs="+", default=list(d.eps), help="epsilons of the kappa estimate")
     t.add_argument("--instrument-every", type=_positive_int, default=None, help="steps between measurements")
     t.add_argument("--instrument-samples", type=_positive_int, default=None,
                    help="size of the fixed training subset used as the full batch")
-    t.add_argument("--device", default="cpu")
+    t.add_argument("--device", default=d.device)
     t.add_argument("--threads", type=_positive_int, default=None,
                    help="torch CPU threads (default: torch's choice; 1 avoids oversubscription on busy machines)")
-    t.add_argument("--dtype", default="float32", help="float32 | float64")
-    t.add_argument("--out", default=None, help="run directory (config.json, metrics.jsonl, checkpoints/, final.json)")
+    t.add_argument("--dtype", default=d.dtype, help="float32 | float64")
+    t.add_argument("--out", default=None, help="run directory (config.json, metrics.jsonl, checkpoints/, final.json); "
+                   "without it nothing is saved")
     t.add_argument("--data-dir", default=None, help="folder with the data files")
     t.add_argument("--log-every", type=_positive_int, default=None, help="evaluate every N steps (default: every pass)")
-    t.add_argument("--output-activation", default=None, help="e.g. linear (default: hidden activation for mse)")
+    t.add_argument("--output-activation", default=None,
+                   help="output layer activation (default: identity, a linear output, for classification, chosen by "
+                   "the defaults sweep; the hidden activation for regression and autoencoders, as in the paper's "
+                   "Eq. 4); --output-activation generalized_relu gives the paper's classifier")
     t.add_argument("--no-bias", action="store_true", help="layers without biases (the theory's setting)")
     t.add_argument("--no-cache", action="store_true", help="recompute the frozen layers every step (for checking)")
     t.add_argument("--no-closed-form", action="store_true", help="autograd also for one-layer paths (for checking)")
-    t.add_argument("--am-tol", type=float, default=0.0, help="Algorithm 2's |f_t - f_(t-1)| threshold (0: off)")
+    t.add_argument("--am-tol", type=float, default=d.am_tol, help="Algorithm 2's eps on |f_t - f_(t-1)| (0: off)")
+    t.add_argument("--am-min-rounds", type=_positive_int, default=d.am_min_rounds,
+                   help="Algorithm 2's T_AM: minimum number of alternation rounds")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     t.add_argument("--resume", default=None, metavar="RUN_DIR", help="continue RUN_DIR from its last checkpoint "
                    "(--epochs sets a new total budget; other flags are taken from RUN_DIR/config.json)")
@@ -86,16 +107,28 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _check_source(source: str) -> None:
+    from .instruments import SOURCES
+
+    if source not in SOURCES:
+        raise ValueError(f"unknown --source {source!r}; choose one of {', '.join(SOURCES)}")
+
+
 def _summary(args) -> int:
     from pathlib import Path
 
     from .plot import load_run
-    from .summary import format_summary, summarize
+    from .summary import format_alignment, format_summary, summarize, summarize_alignment
 
+    _check_source(args.source)
     run = load_run(Path(args.run))
     if not run["instrument"]:
         raise ValueError(f"no instrument records in {args.run} (train with --instrument)")
     print(format_summary(summarize(run["instrument"], args.source)))
+    aligned = format_alignment(summarize_alignment(run["instrument"], args.source))
+    if aligned:
+        print("\nAligned teacher (the reference) against the teacher as drawn:\n")
+        print(aligned)
     return 0
 
 
@@ -111,25 +144,35 @@ def _train(args) -> int:
         torch.set_num_threads(args.threads)
 
     if args.resume:
-        given_epochs = "--epochs" in sys.argv or any(a.startswith("--epochs=") for a in sys.argv)
-        res = resume(args.resume, epochs=args.epochs if given_epochs else None, progress=not args.no_progress)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = resume(args.resume, epochs=args.epochs, progress=not args.no_progress)
     else:
         cfg = TrainConfig(data=args.data, arch=args.arch, method=args.method, activation=args.activation,
                           loss=args.loss, lr=args.lr, momentum=args.momentum, sngd_epochs=args.sngd_epochs,
-                          epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, task=args.task,
+                          epochs=args.epochs if args.epochs is not None else TrainConfig.epochs,
+                          batch_size=args.batch_size, seed=args.seed, task=args.task,
                           scheme=args.scheme, instrument=args.instrument, reference=args.reference,
                           eps=tuple(args.eps), device=args.device, out=args.out, data_dir=args.data_dir,
                           progress=not args.no_progress, log_every=args.log_every,
                           output_activation=args.output_activation, bias=not args.no_bias,
-                          cache_hidden=not args.no_cache, closed_form=not args.no_closed_form, layer_order=args.layer_order, am_tol=args.am_tol,
+                          cache_hidden=not args.no_cache, closed_form=not args.no_closed_form,
+                          layer_order=args.layer_order, am_tol=args.am_tol, am_min_rounds=args.am_min_rounds,
                           instrument_every=args.instrument_every, instrument_samples=args.instrument_samples,
                           dtype=args.dtype)
-        res = train(cfg)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the notes are printed below, once
+            res = train(cfg)
     f = res.final
     acc = f"{f['test_acc']:.4f}" if f["test_acc"] is not None else "n/a"
     where = f" run_dir={res.run_dir}" if res.run_dir else ""
     print(f"{res.status}: train_loss={f['train_loss']:.6g} test_loss={f['test_loss']:.6g} test_acc={acc} "
-          f"steps={res.history[-1]['step'] if res.history else 0}{where}")
+          f"steps={res.steps}{where}")
+    if res.message and res.status in ("completed", "converged"):
+        print(f"dante: note: {res.message}", file=sys.stderr)
+    if res.run_dir is None:
+        print("dante: note: no --out given, so nothing was saved (give --out RUN_DIR to keep the logs, "
+              "checkpoints and final.json)", file=sys.stderr)
     if res.status == "interrupted":
         print(f"dante: {res.message}", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -144,6 +187,7 @@ def _plot(args) -> int:
 
     from .plot import plot_runs
 
+    _check_source(args.source)
     out = args.out or str(Path(args.runs[0]) / "plot.png")
     path = plot_runs(args.runs, out, source=args.source, eps=args.eps)
     print(path)

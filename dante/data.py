@@ -283,7 +283,7 @@ def _load_sklearn(name: str) -> Dataset:
 
 
 def make_synthetic(arch: str | Sequence[int] = SYNTHETIC_DEFAULT_ARCH, seed: int = 0, n_train: int = 2000,
-                   n_test: int = 500, activation: str = "leaky_relu", noise: float = 0.0) -> Dataset:
+                   n_test: int = 500, activation: str = "generalized_relu", noise: float = 0.0) -> Dataset:
     """Planted teacher network (the idealized setting of Definition 2 and Theorems 3-5).
 
     Inputs are drawn uniformly from the unit ball ``B(0, 1)`` of ``R^{n_0}``; targets are

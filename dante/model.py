@@ -5,9 +5,10 @@ Layer ``l`` (1-based, as in the paper) has weight ``W_l`` of shape ``(n_{l-1}, n
 ``a_{l-1}`` of shape ``(m, n_{l-1})`` (the paper's ``phi<W_l, a_{l-1}>``; the theory has no bias,
 pass ``bias=False`` to match it exactly).
 
-Output layer: for the squared loss it applies the hidden activation too (the paper's theory puts
-``phi_2`` on the output, Eq. 4); ``output_activation="linear"`` is offered for regression. For
-cross-entropy the output layer returns logits and the softmax sits in the loss (Theorem 7).
+Output layer: ``output_activation=None`` applies the hidden activation too (the paper's theory puts
+``phi_2`` on the output, Eq. 4); ``"identity"`` (alias ``"linear"``) gives a linear output (the
+trainer's default for classifiers, and logits for cross-entropy, whose softmax sits in the loss,
+Theorem 7). Activations are :mod:`slqc.activations` objects (:mod:`dante.activations`).
 """
 
 from __future__ import annotations
@@ -56,9 +57,10 @@ class MLP(torch.nn.Module):
 
     Args:
         widths: ``[n_0, ..., n_L]`` (see :func:`parse_arch`).
-        activation: hidden activation (name or object), e.g. ``leaky_relu`` with ``a = 0.01, b = 1``.
+        activation: hidden activation (name or object), e.g. ``generalized_relu`` (alias
+            ``leaky_relu``) with ``a = 0.01, b = 1``.
         output_activation: activation of layer ``L``: ``None`` means the hidden activation
-            (paper, MSE), ``"linear"`` gives logits (used for cross-entropy).
+            (paper, Eq. 4), ``"identity"`` (``"linear"``) a linear output / logits.
         bias: whether layers have biases ``b_l``.
         generator: torch RNG for the initialization.
         dtype: parameter dtype (float32 for training, float64 in the twin tests).
@@ -79,7 +81,7 @@ class MLP(torch.nn.Module):
     def __init__(
         self,
         widths: Sequence[int] | str,
-        activation: str | Activation = "leaky_relu",
+        activation: str | Activation = "generalized_relu",
         output_activation: str | Activation | None = None,
         bias: bool = True,
         generator: torch.Generator | None = None,

@@ -12,11 +12,21 @@ a :class:`LayerProblem` and returns named values:
 ``inner``           ``<grad_{W_l} f, W_l - W_l*>_F``
 ``dist``            ``||W_l - W_l*||_F``
 ``cosine``          ``inner / (grad_norm * dist)`` (``None`` when either norm is 0)
-``kappa_est@eps``   ``eps * grad_norm / inner``; ``inf`` when ``inner <= 0`` (no finite kappa works)
+``kappa_min@eps``   :func:`slqc.definitions.kappa_from_terms`, the smallest kappa for which Definition 4
+                    holds: ``0`` when ``loss - loss_ref <= eps`` (condition 1), ``inf`` when
+                    ``inner <= 0`` or ``grad_norm = 0``, else ``eps * grad_norm / inner``
+``kappa_cond2@eps`` the smallest kappa meeting condition 2 by itself: ``eps * grad_norm / inner``,
+                    ``inf`` when ``inner <= 0`` (``kappa_min`` without the condition-1 zero; what
+                    the plots draw, since near a reference condition 1 makes ``kappa_min`` 0).
+                    Also written as ``kappa_est@eps``, its older name, for readers of older logs.
 ``claimed_kappa@eps``  the paper's kappa for this layer (:func:`dante.claims.claimed_kappa`), or ``None``
-``slqc@eps``        Definition 4 at the claimed kappa: ``loss - loss_ref <= eps`` or
-                    ``grad_norm > 0 and inner >= (eps / kappa) * grad_norm``; ``None`` with no claim
+``slqc@eps``        Definition 4 at the claimed kappa: ``kappa_min <= claimed kappa``; ``None`` with no claim
 ==================  ===============================================================================
+
+The instruments measure the layer problem in ``W_l`` (the theory's variable); where the network
+has biases they are held at their current values, while SNGD steps on ``(W_l, b_l)`` together.
+Each record says which (``instrumented``); train with ``bias=False`` (``--no-bias``) for the
+theory's exact setting.
 
 Each source (``full``: the whole training set or a fixed subset; ``batch``: the minibatch of the
 step) gives its own problem. A user adds a quantity by subclassing :class:`Quantity` and passing
@@ -27,16 +37,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
+
+from slqc.definitions import SLQCTerms, kappa_from_terms
 
 from .claims import claimed_kappa
 from .losses import loss_value
 from .schedules import Schedule, every_step
 
 __all__ = ["Probe", "LayerProblem", "Quantity", "Loss", "GradNorm", "InnerProduct", "Distance", "Cosine",
-           "KappaEstimate", "SLQCCheck", "default_quantities"]
+           "KappaMin", "Condition2Kappa", "KappaEstimate", "SLQCCheck", "default_quantities"]
 
 
 class Probe:
@@ -105,6 +116,16 @@ class LayerProblem:
     @property
     def dist(self) -> float:
         return float(torch.linalg.vector_norm(self.diff))
+
+    @property
+    def terms(self) -> SLQCTerms:
+        """The three numbers of Definition 4 in :mod:`slqc.definitions`'s form (shape ``(1,)``)."""
+        t = lambda v: torch.tensor([v], dtype=torch.float64)  # noqa: E731
+        return SLQCTerms(gap=t(self.f - self.f_ref), inner=t(self.inner), gnorm=t(self.grad_norm))
+
+    def kappa_min(self, eps: float) -> float:
+        """Smallest kappa for which Definition 4 holds (:func:`slqc.definitions.kappa_from_terms`)."""
+        return float(kappa_from_terms(self.terms, eps)[0])
 
     @property
     def radius(self) -> float:
@@ -184,10 +205,27 @@ class Cosine(Quantity):
         return {"cosine": problem.inner / denom if denom > 0 else None}
 
 
-class KappaEstimate(Quantity):
-    """``eps ||g|| / <g, W_l - W_l*>``: the smallest kappa meeting condition 2 of Definition 4."""
+class KappaMin(Quantity):
+    """kappa_min of :mod:`slqc.definitions` (Definitions 1/4): 0 under condition 1, else condition 2 solved."""
 
-    name = "kappa_est"
+    name = "kappa_min"
+
+    def __init__(self, eps: float, schedule: Schedule | None = None) -> None:
+        super().__init__(schedule)
+        self.eps = float(eps)
+
+    def compute(self, problem: LayerProblem) -> dict:
+        return {f"kappa_min@{self.eps:g}": problem.kappa_min(self.eps)}
+
+
+class Condition2Kappa(Quantity):
+    """``eps ||g|| / <g, W_l - W_l*>``: the smallest kappa meeting condition 2 of Definition 4 by itself.
+
+    Equal to :class:`KappaMin` wherever condition 1 fails; ``inf`` when ``<g, W_l - W_l*> <= 0``.
+    Also logged under its older name ``kappa_est`` (same value).
+    """
+
+    name = "kappa_cond2"
 
     def __init__(self, eps: float, schedule: Schedule | None = None) -> None:
         super().__init__(schedule)
@@ -196,7 +234,11 @@ class KappaEstimate(Quantity):
     def compute(self, problem: LayerProblem) -> dict:
         inner = problem.inner
         value = self.eps * problem.grad_norm / inner if inner > 0 else math.inf
-        return {f"kappa_est@{self.eps:g}": value}
+        e = f"{self.eps:g}"
+        return {f"kappa_cond2@{e}": value, f"kappa_est@{e}": value}
+
+
+KappaEstimate = Condition2Kappa  # older name of the class (same quantity)
 
 
 class SLQCCheck(Quantity):
@@ -214,19 +256,15 @@ class SLQCCheck(Quantity):
         kappa, source = claimed_kappa(problem.layer, info["n_layers"], info["activation"], info["output_activation"],
                                       info["loss"], self.eps, problem.radius,
                                       outer_radius=outer() if callable(outer) else outer, n_outputs=info.get("n_outputs"))
-        if kappa is None:
-            holds = None
-        else:
-            g = problem.grad_norm
-            holds = bool(problem.f - problem.f_ref <= self.eps or (g > 0 and problem.inner >= (self.eps / kappa) * g))
+        holds = None if kappa is None else bool(problem.kappa_min(self.eps) <= kappa)  # Definition 4 at the claim
         e = f"{self.eps:g}"
         return {f"claimed_kappa@{e}": kappa, f"claim@{e}": source, f"slqc@{e}": holds}
 
 
 def default_quantities(eps=(0.01, 0.1), schedule: Schedule | None = None) -> list[Quantity]:
-    """The quantities the issue asks for, all on one schedule."""
+    """The quantities of the module table, all on one schedule."""
     qs: list[Quantity] = [Loss(schedule), LossAtReference(schedule), GradNorm(schedule), InnerProduct(schedule),
                           Distance(schedule), Cosine(schedule)]
     for e in eps:
-        qs += [KappaEstimate(e, schedule), SLQCCheck(e, schedule)]
+        qs += [KappaMin(e, schedule), Condition2Kappa(e, schedule), SLQCCheck(e, schedule)]
     return qs

@@ -15,13 +15,39 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Pass", "build_plan", "BACKPROP_METHODS", "ALTERNATING_METHODS", "METHODS", "SCHEMES", "LAYER_ORDERS"]
+__all__ = ["Pass", "build_plan", "phase_length", "resolve_order", "BACKPROP_METHODS", "ALTERNATING_METHODS", "METHODS",
+           "SCHEMES", "LAYER_ORDERS"]
 
 BACKPROP_METHODS = ("sgd", "momentum", "adam", "adagrad", "rmsprop")
 ALTERNATING_METHODS = ("dante", "altmin-sgd")
 METHODS = ALTERNATING_METHODS + BACKPROP_METHODS
 SCHEMES = ("round-robin", "greedy")
-LAYER_ORDERS = ("backward", "forward")
+LAYER_ORDERS = ("paper", "backward", "forward")
+
+
+def resolve_order(order: str, n_layers: int) -> str:
+    """``paper``: ``backward`` for one hidden layer (Algorithm 2 solves ``W_2`` then ``W_1``) and
+    ``forward`` for deeper nets (section 3.5: round-robin "in the sequence in which the layers
+    appear in the network"); other orders are returned unchanged."""
+    if order == "paper":
+        return "backward" if n_layers <= 2 else "forward"
+    return order
+
+
+def phase_length(method: str, n_layers: int, epochs: int, sngd_epochs: int, scheme: str = "round-robin") -> int:
+    """``T`` to use: ``sngd_epochs``, lowered so that every layer of a round-robin run gets a phase.
+
+    With ``T * L > epochs`` the budget would end before the later layers are trained (the silent
+    budget cut); then ``T = max(1, epochs // L)``. With ``epochs < L`` no ``T`` helps and
+    :func:`build_plan`'s caller is told (see :func:`dante.trainer.prepare`).
+
+    Example:
+        >>> phase_length("dante", 2, 5, 5), phase_length("dante", 2, 20, 5), phase_length("sgd", 2, 5, 5)
+        (2, 5, 5)
+    """
+    if method not in ALTERNATING_METHODS or scheme != "round-robin":
+        return int(sngd_epochs)
+    return max(1, min(int(sngd_epochs), int(epochs) // n_layers))
 
 
 @dataclass(frozen=True)
@@ -87,7 +113,7 @@ def _emit(plan, specs_per_round, budget, start, group, T, phase0):
 
 
 def build_plan(method: str, n_layers: int, epochs: int, sngd_epochs: int = 5, scheme: str = "round-robin",
-               layer_order: str = "backward") -> list[Pass]:
+               layer_order: str = "paper") -> list[Pass]:
     """The per-pass schedule of a run.
 
     Args:
@@ -96,8 +122,9 @@ def build_plan(method: str, n_layers: int, epochs: int, sngd_epochs: int = 5, sc
         epochs: total passes over the training data (the budget of every method).
         sngd_epochs: ``T``, passes per phase for alternating methods (Algorithm 2 uses 5).
         scheme: ``round-robin`` or ``greedy`` (Algorithm 3; needs an even ``L``).
-        layer_order: round-robin order: ``backward`` (``L, ..., 1``; for ``L = 2`` this is Algorithm 2,
-            which solves ``W_2`` before ``W_1``) or ``forward`` (``1, ..., L``).
+        layer_order: round-robin order: ``paper`` (see :func:`resolve_order`), ``backward``
+            (``L, ..., 1``; for ``L = 2`` this is Algorithm 2, which solves ``W_2`` before ``W_1``) or
+            ``forward`` (``1, ..., L``).
 
     Returns:
         ``epochs`` :class:`Pass` objects.
@@ -128,7 +155,7 @@ def build_plan(method: str, n_layers: int, epochs: int, sngd_epochs: int = 5, sc
             plan.append(Pass(i, 0, i, i, everything, (), everything, None, True, True, True))
         return plan
     if scheme == "round-robin":
-        _emit(plan, _phase_specs_round_robin(n_layers, layer_order), epochs, 0, 0, T, 0)
+        _emit(plan, _phase_specs_round_robin(n_layers, resolve_order(layer_order, n_layers)), epochs, 0, 0, T, 0)
         return plan
     if n_layers % 2:
         raise ValueError(f"the greedy scheme pairs layers (k, L+1-k); it needs an even number of layers, got L={n_layers}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 EXACT_RTOL = 1e-12          # "exact" float64 identities, up to one rounding of a fused multiply-add
-TWIN_RTOL = 1e-6            # fast instruments vs the per-point autograd twin (issue 4), float64
+TWIN_RTOL = 1e-6            # fast instruments vs the per-point autograd twin, float64
 CACHE_RTOL = 1e-9           # cached vs uncached phase input, float64 (row subsets may round differently)
 PATH_RTOL = 1e-7            # closed-form vs autograd training path after ~40 float64 steps (op order differs)
 PATH_ATOL = 1e-10

@@ -12,10 +12,12 @@ import torch
 from dante import MLP, TrainConfig, make_synthetic, train
 from dante.claims import claimed_kappa
 from dante.instruments import measure_layers
-from dante.losses import one_hot
+from dante.losses import loss_value, one_hot
 from dante.quantities import default_quantities
-from dante.runlog import read_jsonl, to_json
-from dante.twin import measure_layers_bruteforce
+from dante.runlog import read_jsonl
+from slqc import jsonio
+from slqc.definitions import kappa_min as slqc_kappa_min
+from .twin import measure_layers_bruteforce
 
 from .settings import INSTRUMENT_CASES, TWIN_RTOL
 
@@ -57,8 +59,25 @@ def test_fast_equals_autograd_twin(case, source):
     _compare(fast, slow)
 
 
+def test_kappa_min_is_slqc_kappa_min_of_the_layer_problem():
+    """Twin: kappa_min@eps of the instruments equals slqc.definitions.kappa_min of the layer problem
+    f(V) = loss with W_l replaced by V, at x = W_l and z = W_l* (one definition, the paper's)."""
+    for case in INSTRUMENT_CASES:
+        net, X, T, refs, info = _problem(case)
+        layers = list(range(1, net.n_layers + 1))
+        out = measure_layers(net, X, T, case["loss"], refs, layers, default_quantities(EPS), "full", 0, info)
+        for l in layers:
+            def f(V, l=l):
+                return torch.stack([loss_value(case["loss"], net.run(X, layers, weights={l: v}), T) for v in V])
+
+            for e in EPS:
+                want = float(slqc_kappa_min(f, net.weights[l - 1].detach()[None], refs[l], e)[0])
+                got = out[f"layer{l}.full.kappa_min@{e:g}"]
+                assert got == pytest.approx(want, rel=TWIN_RTOL) or got == want, (case["id"], l, e)
+
+
 def test_kappa_estimate_and_slqc_follow_definition_4():
-    """kappa_est <= claimed kappa <=> condition 2 (when condition 1 fails); inf <=> inner <= 0."""
+    """kappa_cond2 <= claimed kappa <=> condition 2 (when condition 1 fails); inf <=> inner <= 0."""
     case = INSTRUMENT_CASES[0]
     for seed in range(8):
         net, X, T, refs, info = _problem({**case, "seed": seed})
@@ -67,7 +86,10 @@ def test_kappa_estimate_and_slqc_follow_definition_4():
             p = f"layer{l}.full."
             inner, gn = out[p + "inner"], out[p + "grad_norm"]
             for e in EPS:
-                kest = out[p + f"kappa_est@{e:g}"]
+                kest = out[p + f"kappa_cond2@{e:g}"]
+                assert out[p + f"kappa_est@{e:g}"] == kest
+                kmin = out[p + f"kappa_min@{e:g}"]
+                assert kmin == (0.0 if out["full.loss"] - out[p + "loss_ref"] <= e else kest)
                 assert (kest == math.inf) == (inner <= 0)
                 if kest != math.inf:
                     assert kest == pytest.approx(e * gn / inner, rel=1e-12)
@@ -110,12 +132,20 @@ def test_claimed_kappa_closed_forms():
     assert claimed_kappa(2, 2, sig, sig, "mse", 0.1, radius=2.0)[0] == pytest.approx(math.exp(2.0))
 
 
-def test_json_is_standard_and_inf_is_a_string():
-    assert to_json({"a": math.inf, "b": -math.inf, "c": math.nan}) == {"a": "inf", "b": "-inf", "c": None}
-    json.dumps(to_json({"a": [math.inf, 1.0]}), allow_nan=False)
+def test_run_logs_use_the_one_json_codec(tmp_path):
+    """metrics.jsonl is standard JSON with slqc.jsonio's policy: inf -> "inf", nan -> "nan"."""
+    from dante.runlog import JsonlWriter
+
+    path = tmp_path / "m.jsonl"
+    JsonlWriter(path).write({"a": math.inf, "b": -math.inf, "c": math.nan, "d": [1.0]})
+    line = path.read_text().strip()
+    assert json.loads(line) == {"a": "inf", "b": "-inf", "c": "nan", "d": [1.0]}
+    assert line == jsonio.dumps({"a": math.inf, "b": -math.inf, "c": math.nan, "d": [1.0]})
+    (rec,) = read_jsonl(path)
+    assert rec["a"] == math.inf and rec["b"] == -math.inf and math.isnan(rec["c"])
 
 
-@pytest.mark.parametrize("reference", ["final", "teacher", "phase"])
+@pytest.mark.parametrize("reference", ["final", "teacher", "teacher-raw", "phase"])
 def test_training_logs_instruments_for_each_reference(tmp_path, reference):
     ds = make_synthetic("6-5-3", seed=0, n_train=200, n_test=50)
     cfg = TrainConfig(data=ds, arch="6-5-3", task="regress", method="dante", lr=0.02, epochs=4, sngd_epochs=1,
@@ -145,7 +175,11 @@ def test_training_logs_instruments_for_each_reference(tmp_path, reference):
         W1 = ds.teacher["W1"].double()
         first = res.instruments[0]
         init = MLP("6-5-3", generator=torch.Generator().manual_seed(0), dtype=torch.float64)
-        assert first["layer1.full.dist"] == pytest.approx(float((init.weights[0].detach() - W1).norm()), rel=1e-12)
+        raw = float((init.weights[0].detach() - W1).norm())
+        key = "layer1.full.dist" if reference == "teacher-raw" else "layer1.full.dist_raw"
+        assert first[key] == pytest.approx(raw, rel=1e-12)
+        if reference == "teacher":  # the first record has no earlier permutation; later ones count changes
+            assert first["layer1.perm_changes"] is None and all(r["layer1.perm_changes"] >= 0 for r in recs[1:])
 
 
 def test_final_reference_replay_matches_direct_measurement(tmp_path):

@@ -15,8 +15,8 @@ DIGITS_STEPS = -(-1348 // 64)  # steps per pass on digits with batch 64
 
 
 def _cfg(tmp_path, **kw):
-    base = dict(data="digits", arch="64-16-10", method="dante", lr=0.05, epochs=4, sngd_epochs=1, progress=False,
-                out=str(tmp_path / "run"))
+    base = dict(data="digits", arch="64-16-10", method="dante", lr=0.05, epochs=4, sngd_epochs=1, batch_size=64,
+                progress=False, out=str(tmp_path / "run"))
     base.update(kw)
     return TrainConfig(**base)
 

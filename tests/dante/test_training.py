@@ -12,7 +12,7 @@ from dante.schemes import build_plan
 from .settings import CACHE_RTOL, METHOD_CASES
 
 TEACHER_FACTOR = 20.0   # DANTE's final training loss must be this many times below the starting loss
-DIGITS_ACC = 0.90       # issue 4: digits 64-100-10 reaches >= 90% test accuracy
+DIGITS_ACC = 0.90       # digits 64-100-10 reaches >= 90% test accuracy
 
 
 @pytest.fixture(scope="module")
@@ -94,14 +94,15 @@ def test_every_method_learns_digits(digits, case):
 
 def test_budget_and_weights_updated_count(digits):
     """DANTE with T=2 on 2 layers, 5 passes: W2, W2, W1, W1, W2 (stops mid-round)."""
-    res = train(TrainConfig(data=digits, arch="64-20-10", method="dante", epochs=5, sngd_epochs=2, progress=False))
+    res = train(TrainConfig(data=digits, arch="64-20-10", method="dante", epochs=5, sngd_epochs=2, batch_size=64,
+                            progress=False))
     steps = -(-digits.X_train.shape[0] // 64)
     n1, n2 = 64 * 20 + 20, 20 * 10 + 10
     assert [h["epoch"] for h in res.history] == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
     assert [h["weights_updated"] for h in res.history] == [0, steps * n2, 2 * steps * n2, 2 * steps * n2 + steps * n1,
                                                          2 * steps * n2 + 2 * steps * n1, 3 * steps * n2 + 2 * steps * n1]
     assert res.history[-1]["step"] == 5 * steps
-    sgd = train(TrainConfig(data=digits, arch="64-20-10", method="sgd", epochs=5, progress=False))
+    sgd = train(TrainConfig(data=digits, arch="64-20-10", method="sgd", epochs=5, batch_size=64, progress=False))
     assert sgd.history[-1]["weights_updated"] == 5 * steps * (n1 + n2)
     assert [p.train_layers for p in build_plan("dante", 2, 5, 2)] == [(2,), (2,), (1,), (1,), (2,)]
 
@@ -138,11 +139,20 @@ def test_train_on_each_device(device, digits):
 
 
 def test_algorithm2_stopping_threshold(digits):
-    """|f_t - f_(t-1)| < am_tol after round t stops the alternation (Algorithm 2); round = 2 passes here."""
-    res = train(TrainConfig(data=digits, arch="64-16-10", method="dante", lr=0.05, epochs=10, sngd_epochs=1,
-                            am_tol=1e9, progress=False))
+    """Algorithm 2: continue while |f_t - f_(t-1)| >= eps or t < T_AM; f_0 is the initial loss, so a huge
+    eps stops after round 1 (2 passes here), and T_AM = 3 forces 3 rounds."""
+    kw = dict(data=digits, arch="64-16-10", method="dante", lr=0.05, epochs=10, sngd_epochs=1, progress=False)
+    res = train(TrainConfig(am_tol=1e9, **kw))
     assert res.status == "converged"
-    assert [h["epoch"] for h in res.history] == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert [h["epoch"] for h in res.history] == [0.0, 1.0, 2.0]
+    res = train(TrainConfig(am_tol=1e9, am_min_rounds=3, **kw))
+    assert res.status == "converged" and res.history[-1]["epoch"] == 6.0
+    # the first round is compared with the initial loss: eps just above |f_1 - f_0| stops after round 1
+    f0 = res.history[0]["train_loss"]
+    two = train(TrainConfig(epochs=2, **{k: v for k, v in kw.items() if k != "epochs"}))
+    gap = abs(two.history[-1]["train_loss"] - f0)
+    assert train(TrainConfig(am_tol=gap * 1.01, **kw)).history[-1]["epoch"] == 2.0
+    assert train(TrainConfig(am_tol=gap * 0.99, **kw)).history[-1]["epoch"] > 2.0
     never = train(TrainConfig(data=digits, arch="64-16-10", method="dante", lr=0.05, epochs=4, sngd_epochs=1,
                               am_tol=1e-12, progress=False))
     assert never.status == "completed" and never.history[-1]["epoch"] == 4.0
