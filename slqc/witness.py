@@ -16,8 +16,20 @@ model      () str       JSON: ``{"model": "glm" | "one_hidden", "activation" | "
                         {"name", "a", "b"}, "loss": "squared" | "bce" | "ce", "outputs_1d": bool,
                         "kind": "slqc" | "suboptimality", "bound": float (suboptimality only)}``
 W2         (h,)/(h, k)  fixed outer weights (one-hidden-layer models only)
+center     S            centre c of the domain B(c, R) that was searched
+radius     ()           radius R of that domain
+W2_star    (h,)/(h, k)  the teacher's outer weights, when they differ from W2 (optional)
 meta       () str       JSON: claim name, setting, and what the search reported
 =========  ===========  ================================================================
+
+``model["kind"]`` is ``slqc`` (Definition 1/4 fails with the stored kappa > 0), ``no_kappa``
+(f(x) - f(z) > eps and <grad f(x), x - z> < 0 or grad f(x) = 0: no kappa > 0 works; the
+stored kappa is the claimed constant, which may be <= 0) or ``suboptimality``.
+
+``slqc verify`` (:mod:`slqc.verify`) refuses a file with any NaN or inf, and rejects a
+witness outside B(center, R) or whose stored instance breaks the claim's hypotheses.
+Files written before ``center``/``radius`` were stored are checked in the claim's own
+domain B(0, W) from ``meta["setting"]`` (see :func:`slqc.verify.domain_of`).
 
 Conventions (paper, section 3.2): a layer computes phi(W^T x) with W of shape (n_in, n_out);
 the objective is the mean over samples of the per-sample loss.
@@ -33,6 +45,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from .jsonio import encode
 
 REQUIRED = ("X", "Y", "z", "x", "eps", "kappa", "model")
 
@@ -68,7 +82,8 @@ def jsonable(obj: Any) -> Any:
 
 
 def save_witness(path: str, X: Any, Y: Any, z: Any, x: Any, eps: float, kappa: float, model: dict,
-                 W2: Any = None, meta: dict | None = None) -> str:
+                 W2: Any = None, meta: dict | None = None, center: Any = None, radius: float | None = None,
+                 W2_star: Any = None) -> str:
     """Write a witness file.
 
     Args:
@@ -79,12 +94,19 @@ def save_witness(path: str, X: Any, Y: Any, z: Any, x: Any, eps: float, kappa: f
         model: model description (see the module docstring).
         W2: fixed outer weights of a one-hidden-layer model.
         meta: anything else worth keeping (claim, setting, search figures).
+        center: centre of the searched domain (default: the origin when ``radius`` is given).
+        radius: radius of the searched domain; None (with center None) stores no domain, and
+            ``slqc verify`` then takes the claim's B(0, W) from ``meta["setting"]``.
+        W2_star: the teacher's outer weights of a one-hidden-layer instance whose fixed
+            outer weights W2 differ from them (lets verify check the labels).
 
     Returns:
         The path written.
 
     Raises:
-        ValueError: shapes of z and x differ, or the model dict lacks ``model``.
+        ValueError: shapes of z and x (or center) differ, the model dict lacks ``model``,
+            a center without a radius, radius <= 0, or any NaN / inf in the arrays or in
+            eps, kappa, radius (a witness must be finite to be re-checked).
     """
     Xa, Ya, za, xa = _arr(X), _arr(Y), _arr(z), _arr(x)
     if za.shape != xa.shape:
@@ -97,9 +119,23 @@ def save_witness(path: str, X: Any, Y: Any, z: Any, x: Any, eps: float, kappa: f
         path += ".npz"
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     arrays = {"X": Xa, "Y": Ya, "z": za, "x": xa, "eps": np.float64(eps), "kappa": np.float64(kappa),
-              "model": np.array(json.dumps(jsonable(model))), "meta": np.array(json.dumps(jsonable(meta or {})))}
+              "model": np.array(json.dumps(encode(model))), "meta": np.array(json.dumps(encode(meta or {})))}
     if W2 is not None:
         arrays["W2"] = _arr(W2)
+    if W2_star is not None:
+        arrays["W2_star"] = _arr(W2_star)
+    if center is not None and radius is None:
+        raise ValueError("a center needs a radius: give the domain as center= and radius=")
+    if radius is not None:
+        if not (math.isfinite(float(radius)) and float(radius) > 0):
+            raise ValueError(f"radius must be a finite number > 0, got {radius}")
+        ca = np.zeros_like(za) if center is None else _arr(center)
+        if ca.shape != za.shape:
+            raise ValueError(f"center must have the shape of z {za.shape}, got {ca.shape}")
+        arrays["center"], arrays["radius"] = ca, np.float64(radius)
+    bad = [k for k, v in arrays.items() if v.dtype.kind == "f" and not np.isfinite(v).all()]
+    if bad:
+        raise ValueError(f"refusing to write a witness with NaN or inf in {', '.join(bad)}")
     np.savez(path, **arrays)
     return path
 
@@ -117,28 +153,24 @@ class Witness:
     model: dict
     W2: np.ndarray | None
     meta: dict
+    center: np.ndarray | None = None
+    radius: float | None = None
+    W2_star: np.ndarray | None = None
 
 
 def load_witness(path: str) -> Witness:
-    """Read a witness file written by :func:`save_witness`.
+    """Read a witness file written by :func:`save_witness` (with the refusals of ``slqc verify``).
 
     Raises:
         FileNotFoundError: no such file.
-        ValueError: not a witness file (missing keys or bad JSON).
+        ValueError: not a well-formed witness file (unreadable, missing keys, bad JSON, wrong
+            shapes, NaN / inf; see :func:`slqc.verify.load_witness_arrays`).
     """
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"no witness file at {path!r}")
-    try:
-        with np.load(path, allow_pickle=False) as d:
-            missing = [k for k in REQUIRED if k not in d.files]
-            if missing:
-                raise ValueError(f"{path} is not a witness file: missing {', '.join(missing)}")
-            model = json.loads(str(d["model"]))
-            meta = json.loads(str(d["meta"])) if "meta" in d.files else {}
-            return Witness(X=d["X"], Y=d["Y"], z=d["z"], x=d["x"], eps=float(d["eps"]), kappa=float(d["kappa"]),
-                           model=model, W2=d["W2"] if "W2" in d.files else None, meta=meta)
-    except (OSError, json.JSONDecodeError, EOFError) as err:
-        raise ValueError(f"cannot read witness {path!r}: {err}") from None
+    from .verify import load_witness_arrays
+
+    w = load_witness_arrays(path)
+    return Witness(X=w.X, Y=w.Y, z=w.z, x=w.x, eps=w.eps, kappa=w.kappa, model=w.model, W2=w.W2, meta=w.meta,
+                   center=w.center, radius=w.radius, W2_star=w.W2_star)
 
 
 def witness_name(claim: str, setting: dict, tag: str = "") -> str:

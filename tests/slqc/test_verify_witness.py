@@ -96,7 +96,7 @@ def test_relu_zero_gradient_witness(tmp_path):
     Y = np.maximum(X @ ws, 0)[:, None]
     x = np.array([-1.0, -1.0])
     path = save_witness(str(tmp_path / "w"), X, Y, ws, x, 0.01, 2.0,
-                        {"model": "glm", "activation": {"name": "relu", "b": 1.0}, "loss": "squared"})
+                        {"model": "glm", "activation": {"name": "relu", "b": 1.0}, "loss": "squared"}, radius=2.0)
     r = verify_witness(path)
     assert r.fails and r.gnorm == 0.0
     assert r.gap == pytest.approx((0.36 + 0.64) / 2)
@@ -105,7 +105,7 @@ def test_relu_zero_gradient_witness(tmp_path):
 def test_holding_point_is_not_confirmed(tmp_path):
     f, X, Y, z, W2, model = _build(CASES[0])
     x = z + 0.5  # gap > eps likely, but the gradient points away from z for this convex-ish GLM
-    path = save_witness(str(tmp_path / "h"), X, Y, z, z, 0.01, 1.0, model)
+    path = save_witness(str(tmp_path / "h"), X, Y, z, z, 0.01, 1.0, model, radius=2.0)
     r = verify_witness(path)  # x = z: gap 0 <= eps, condition 1 holds
     assert not r.fails and r.gap == 0.0
     assert "condition 1 holds" in r.message
@@ -127,8 +127,10 @@ def test_cli_verify(tmp_path, capsys):
     X = np.array([[0.6, 0.0], [0.0, 0.8]])
     Y = np.maximum(X @ np.array([1.0, 1.0]), 0)
     model = {"model": "glm", "activation": {"name": "relu", "b": 1.0}, "loss": "squared"}
-    bad = save_witness(str(tmp_path / "bad"), X, Y, np.array([1.0, 1.0]), np.array([-1.0, -1.0]), 0.01, 2.0, model)
-    good = save_witness(str(tmp_path / "good"), X, Y, np.array([1.0, 1.0]), np.array([1.0, 1.0]), 0.01, 2.0, model)
+    bad = save_witness(str(tmp_path / "bad"), X, Y, np.array([1.0, 1.0]), np.array([-1.0, -1.0]), 0.01, 2.0, model,
+                       radius=2.0)
+    good = save_witness(str(tmp_path / "good"), X, Y, np.array([1.0, 1.0]), np.array([1.0, 1.0]), 0.01, 2.0, model,
+                        radius=2.0)
     assert cli.main(["verify", bad]) == 0
     out = capsys.readouterr().out
     assert "f(x) - f(z)" in out and "<grad f(x), x - z>" in out and "||grad f(x)||" in out and "CONFIRMED" in out
@@ -152,4 +154,4 @@ def test_verify_imports_only_numpy_and_stdlib():
         elif isinstance(node, ast.ImportFrom):
             assert node.level == 0, "no relative imports in slqc.verify"
             mods.add(node.module.split(".")[0])
-    assert mods <= {"numpy", "json", "math", "os", "dataclasses", "__future__"}, mods
+    assert mods <= {"numpy", "json", "math", "os", "zipfile", "dataclasses", "__future__"}, mods
