@@ -12,6 +12,16 @@ are the result):
 
 Both use float64 and a generalized-ReLU GLM with squared loss. Each timing is the median
 of several repeats.
+
+Further sections (``slqc bench --throughput``, ``slqc bench --device cuda``):
+
+* :func:`run_throughput`: multiply-adds per second of the engine at P=4096, d=16 as m grows
+  from 1024 to 262144 (issue 15: the ratio must stay >= 0.5 now that samples stream in chunks);
+  :func:`peak_memory`: peak resident memory of a streamed draw, evaluation and probe at
+  m = 1e6, d = 16 (target < 2 GB on CPU).
+* :func:`run_device_bench`: fraction_of_gemm at P=4096,m=1024,d=128; P=65536,m=1024,d=128;
+  P=65536,m=256,d=16 in float64 and float32 (synchronized), and the thorough probe on the
+  device beside the host CPU (issue 12).
 """
 
 from __future__ import annotations
@@ -99,3 +109,195 @@ def run_bench(points: int = 4096, m_small: int = 256, d_small: int = 16, m_large
     out["fraction_of_gemm"] = t_gemm / t_eval
     out["meets_targets"] = {k: bool(out[k] >= v) for k, v in TARGETS.items()}
     return out
+
+
+# ------------------------------------------------------------------ streaming over samples (issue 15)
+THROUGHPUT_TARGET = 0.5  # multiply-adds/s at m = 262144 over those at m = 1024 (P = 4096, d = 16)
+PEAK_MEMORY_TARGET_GB = 2.0  # at m = 1e6, d = 16 on CPU
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _timed(fn: Callable[[], object], repeats: int, device: torch.device) -> float:
+    """Median seconds of fn() with the device synchronized around each call."""
+
+    def run():
+        fn()
+        _sync(device)
+
+    _sync(device)
+    return _median_time(run, repeats)
+
+
+def run_throughput(points: int = 4096, d: int = 16, ms: tuple[int, ...] = (1024, 16384, 131072, 262144),
+                   repeats: int = 3, device: str = "cpu", seed: int = 0) -> dict:
+    """Engine throughput (multiply-adds per second) of value_and_grad as m grows, P and d fixed.
+
+    One evaluation of P points on m samples costs 2 P m d multiply-adds (the two GEMMs). The
+    ratio of the last m to the first is the issue-15 figure (target >= 0.5 at 262144 vs 1024).
+
+    Returns:
+        dict with ``rows`` (m, seconds, gmac_per_s, block points, sample chunk), ``ratio``, ``target``.
+    """
+    from .models import block_elems, block_shape
+
+    dev = torch.device(device)
+    g = torch.Generator().manual_seed(seed)
+    W = torch.randn(points, d, generator=g, dtype=torch.float64).to(dev)
+    rows = []
+    for m in ms:
+        obj = make_glm(d, m, 2.0, "generalized_relu", a=0.1, b=1.0, seed=seed, device=dev).objective
+        t = _timed(lambda: obj.value_and_grad(W), repeats, dev)
+        pb, chunk = block_shape(points, m, 1, block_elems(dev))
+        rows.append({"m": m, "seconds": t, "gmac_per_s": 2.0 * points * m * d / t / 1e9, "block_points": pb,
+                     "sample_chunk": chunk})
+        del obj
+    ratio = rows[-1]["gmac_per_s"] / rows[0]["gmac_per_s"]
+    return {"P": points, "d": d, "device": str(dev), "rows": rows, "ratio": ratio, "target": THROUGHPUT_TARGET,
+            "meets_target": bool(ratio >= THROUGHPUT_TARGET)}
+
+
+_PEAK_SCRIPT = r"""
+import resource, sys, time, torch
+torch.set_num_threads(int(sys.argv[4]))
+from slqc.generators import make_glm
+import slqc
+m, d, P = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+t0 = time.perf_counter()
+p = make_glm(d, m, 1.0, "generalized_relu", a=0.5, b=1.0, noise=1.0, seed=0)
+t_gen = time.perf_counter() - t0
+W = torch.randn(P, d, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+t0 = time.perf_counter()
+p.objective.value_and_grad(W)
+t_eval = time.perf_counter() - t0
+t0 = time.perf_counter()
+r = slqc.probe(p.objective, p.w_star, 1e-2, 1.0, budget={"samples": 64, "rays": 8, "grid": 6, "bisect": 8,
+                                                         "starts": 8, "steps": 2})
+t_probe = time.perf_counter() - t0
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, t_gen, t_eval, t_probe, r.points_evaluated)
+"""
+
+
+def peak_memory(m: int = 10**6, d: int = 16, points: int = 4096, threads: int | None = None) -> dict:
+    """Peak resident memory of a fresh process that draws a noisy GLM at m samples (streamed), evaluates
+    value_and_grad at P points, and runs a small probe (the ascent's chunked autograd path included).
+
+    Returns:
+        dict with ``peak_gb`` (ru_maxrss), the seconds of each step, ``target_gb`` and ``meets_target``.
+    """
+    import subprocess
+    import sys
+
+    n = torch.get_num_threads() if threads is None else int(threads)
+    out = subprocess.run([sys.executable, "-c", _PEAK_SCRIPT, str(m), str(d), str(points), str(n)],
+                         capture_output=True, text=True, check=True).stdout.split()
+    kb, t_gen, t_eval, t_probe, pts = out[-5:]
+    gb = int(kb) / 2**20
+    return {"m": m, "d": d, "P": points, "peak_gb": gb, "generate_s": float(t_gen), "value_and_grad_s": float(t_eval),
+            "probe_s": float(t_probe), "probe_points": int(pts), "target_gb": PEAK_MEMORY_TARGET_GB,
+            "meets_target": bool(gb < PEAK_MEMORY_TARGET_GB)}
+
+
+# ------------------------------------------------------------------ device report (issue 12)
+DEVICE_SHAPES = ((4096, 1024, 128), (65536, 1024, 128), (65536, 256, 16))
+
+
+def fraction_of_gemm(P: int, m: int, d: int, dtype: torch.dtype = torch.float64, device: str = "cpu",
+                     repeats: int = 5, seed: int = 0) -> dict:
+    """Bare-GEMM time over engine time (value_and_grad) at one shape, synchronized on the device."""
+    dev = torch.device(device)
+    g = torch.Generator().manual_seed(seed)
+    obj = make_glm(d, m, 2.0, "generalized_relu", a=0.1, b=1.0, seed=seed, dtype=dtype, device=dev).objective
+    W = torch.randn(P, d, generator=g, dtype=torch.float64).to(dtype=dtype, device=dev)
+    Xt = obj.X.T.contiguous()
+    T = torch.empty(P, m, dtype=dtype, device=dev)
+    G = torch.empty(P, d, dtype=dtype, device=dev)
+
+    def gemms():
+        torch.mm(W, Xt, out=T)
+        torch.mm(T, obj.X, out=G)
+
+    t_gemm = _timed(gemms, repeats, dev)
+    del T
+    t_eval = _timed(lambda: obj.value_and_grad(W), repeats, dev)
+    return {"P": P, "m": m, "d": d, "dtype": str(dtype).replace("torch.", ""), "gemm_s": t_gemm, "engine_s": t_eval,
+            "fraction_of_gemm": t_gemm / t_eval, "engine_gmac_per_s": 2.0 * P * m * d / t_eval / 1e9}
+
+
+def probe_time(device: str = "cpu", budget: str = "thorough", repeats: int = 1) -> dict:
+    """Seconds of the default ``slqc probe`` problem (d=16, m=256, generalized ReLU a=0.1, eps=0.01) on a device."""
+    from .search import probe
+
+    dev = torch.device(device)
+    p = make_glm(16, 256, 1.0, "generalized_relu", a=0.1, b=1.0, seed=0, device=dev)
+    times, res = [], None
+    for _ in range(max(1, repeats)):
+        _sync(dev)
+        t0 = time.perf_counter()
+        res = probe(p.objective, p.w_star, 0.01, 1.0, budget=budget, seed=0, device=dev)
+        _sync(dev)
+        times.append(time.perf_counter() - t0)
+    return {"device": str(dev), "budget": budget, "seconds": statistics.median(times), "kappa": res.kappa,
+            "points": res.points_evaluated}
+
+
+def run_device_bench(device: str = "cuda", shapes=DEVICE_SHAPES, dtypes=(torch.float64, torch.float32),
+                     repeats: int = 5, probe_budget: str = "thorough") -> dict:
+    """fraction_of_gemm at the issue-12 shapes and dtypes on ``device``, and the probe on ``device``
+    beside the same probe on the host CPU, in one run.
+    """
+    rows = [fraction_of_gemm(P, m, d, dtype=dt, device=device, repeats=repeats)
+            for (P, m, d) in shapes for dt in dtypes]
+    probes = [probe_time(device, probe_budget)]
+    if torch.device(device).type != "cpu":
+        probes.append(probe_time("cpu", probe_budget))
+    out = {"device": device, "threads": torch.get_num_threads(), "torch": torch.__version__, "gemm": rows,
+           "probe": probes}
+    if len(probes) == 2:
+        out["probe_speedup_vs_cpu"] = probes[1]["seconds"] / probes[0]["seconds"]
+    if torch.device(device).type == "cuda":
+        out["device_name"] = torch.cuda.get_device_name(torch.device(device))
+    return out
+
+
+def run_sections_cli(args) -> int:
+    """``slqc bench --throughput`` / ``--device-report`` / ``--device cuda``: print the sections, write --json."""
+    from . import _validate as V
+    from . import jsonio
+
+    device = str(V.resolve_device(args.device))
+    out: dict = {"threads": torch.get_num_threads(), "torch": torch.__version__}
+    if getattr(args, "throughput", False):
+        tp = run_throughput(points=args.points, device=device, repeats=max(1, min(args.repeats, 3)))
+        out["throughput"] = tp
+        print(f"engine throughput, P={tp['P']}, d={tp['d']}, float64, {device} (2 P m d multiply-adds per evaluation):")
+        for r in tp["rows"]:
+            print(f"  m={r['m']:>7d}  {r['gmac_per_s']:7.2f} G multiply-adds/s  ({r['seconds']:.4f} s; blocks of "
+                  f"{r['block_points']} points x {r['sample_chunk']} samples)")
+        print(f"  ratio m={tp['rows'][-1]['m']} / m={tp['rows'][0]['m']}: {tp['ratio']:.3f} "
+              f"(target >= {tp['target']:g}: {'met' if tp['meets_target'] else 'NOT met'})")
+        if device == "cpu":
+            pm = peak_memory(threads=torch.get_num_threads())
+            out["peak_memory"] = pm
+            print(f"peak memory at m={pm['m']:.0e}, d={pm['d']}: {pm['peak_gb']:.3f} GB (target < {pm['target_gb']:g} GB: "
+                  f"{'met' if pm['meets_target'] else 'NOT met'}); draw {pm['generate_s']:.2f} s, value_and_grad "
+                  f"at P={pm['P']} {pm['value_and_grad_s']:.2f} s, probe of {pm['probe_points']} points "
+                  f"{pm['probe_s']:.2f} s")
+    if getattr(args, "device_report", False) or device != "cpu":
+        rep = run_device_bench(device, repeats=args.repeats)
+        out["device_report"] = rep
+        print(f"device report on {rep.get('device_name', device)} (synchronized; GEMM time / engine time):")
+        for r in rep["gemm"]:
+            print(f"  P={r['P']:>6d} m={r['m']:>5d} d={r['d']:>4d} {r['dtype']:8s} fraction_of_gemm {r['fraction_of_gemm']:6.3f}"
+                  f"  (engine {r['engine_s']:.4f} s, {r['engine_gmac_per_s']:.1f} G multiply-adds/s)")
+        for p in rep["probe"]:
+            print(f"  probe --budget {p['budget']} on {p['device']}: {p['seconds']:.2f} s ({p['points']} points)")
+        if "probe_speedup_vs_cpu" in rep:
+            print(f"  probe speed-up on {device} vs the host CPU: {rep['probe_speedup_vs_cpu']:.2f}x")
+    if args.json:
+        jsonio.write(args.json, out)
+        print(f"wrote {args.json}")
+    return 0

@@ -13,13 +13,14 @@ including whether the labels lie in [0, 1] as Definition 2 asks.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import torch
 
 from . import _validate as V
 from .activations import Activation, get_activation
-from .data import sample_inputs
+from .data import chunk_generator, iter_input_chunks, sample_inputs
 from .losses import get_loss
 from .models import GLMObjective, OneHiddenObjective
 
@@ -64,11 +65,46 @@ def _labels_meta(Y: torch.Tensor) -> dict:
             "labels_in_unit_interval": bool((Y >= 0).all() and (Y <= 1).all())}
 
 
+#: Noise distributions of the noisy GLM (Theorem 2 assumes zero-mean, independent, |xi| <= 1),
+#: each scaled by the half-width ``noise``:
+#:
+#: * ``uniform``: uniform on [-noise, noise] (variance noise^2 / 3);
+#: * ``rademacher``: +-noise with probability 1/2 each, at the edge of the bound. It has the
+#:   largest variance (noise^2) a zero-mean variable in [-noise, noise] can have, and it is
+#:   the case where Hoeffding's lemma E exp(s xi) <= exp(s^2 noise^2 / 2) is tight to second
+#:   order: the worst case for the proof's Hoeffding step (section 5.3);
+#: * ``skewed``: the asymmetric two-point law, -noise with probability q = SKEW_Q and
+#:   +noise q / (1 - q) otherwise (zero mean): rare large negative kicks, a heavy lower tail.
+NOISE_DISTRIBUTIONS = ("uniform", "rademacher", "skewed")
+SKEW_Q = 0.1
+
+
+def draw_noise(kind: str, shape: tuple[int, ...], noise: float, g: torch.Generator) -> torch.Tensor:
+    """Zero-mean noise bounded by ``noise`` (see :data:`NOISE_DISTRIBUTIONS`), float64 on the CPU.
+
+    Raises:
+        ValueError: unknown kind.
+    """
+    V.choice("noise distribution", kind, NOISE_DISTRIBUTIONS)
+    u = torch.rand(shape, generator=g, dtype=torch.float64)
+    if kind == "uniform":
+        return noise * (2 * u - 1)
+    if kind == "rademacher":
+        return noise * torch.where(u < 0.5, -1.0, 1.0).to(torch.float64)
+    return noise * torch.where(u < SKEW_Q, -1.0, SKEW_Q / (1 - SKEW_Q)).to(torch.float64)
+
+
 def make_glm(d: int, m: int, W: float, activation: Activation | str, outputs: int = 1, loss: str = "squared",
              distribution: str = "ball", noise: float = 0.0, wstar_norm: float | None = None, seed: int = 0,
              dtype: torch.dtype = torch.float64, device=None, a: float | None = None,
-             b: float | None = None) -> GLMProblem:
-    """Draw an idealized (noise = 0) or noisy GLM.
+             b: float | None = None, noise_dist: str = "uniform") -> GLMProblem:
+    """Draw an idealized (noise = 0) or noisy GLM, streamed over the samples.
+
+    Inputs come in row chunks (:func:`slqc.data.iter_input_chunks`); each chunk's labels and
+    noise are computed from it and written into X, Y on ``device`` before the next chunk is
+    drawn, so a draw at m = 1e8 holds no (m, d) intermediate besides X itself. The noise of
+    chunk 0 comes from the generator that drew w* (the unchunked draw of old, for
+    m <= ``slqc.data._GEN_ROWS``), that of chunk j >= 1 from its own seeded generator.
 
     Args:
         d, m: input dimension and number of samples.
@@ -78,13 +114,14 @@ def make_glm(d: int, m: int, W: float, activation: Activation | str, outputs: in
         loss: ``squared``, ``bce`` (sigmoid; labels are probabilities phi(<w*, x>)) or
             ``ce`` (softmax; labels are the softmax probabilities).
         distribution: input distribution, see :mod:`slqc.data`.
-        noise: half-width of the uniform zero-mean label noise (noisy GLM, Theorem 2).
+        noise: half-width of the zero-mean label noise (noisy GLM, Theorem 2).
         wstar_norm: ||w*||; defaults to W (the hardest case the hypotheses allow).
         seed: seed of inputs, w* and noise.
+        noise_dist: ``uniform``, ``rademacher`` or ``skewed`` (see :data:`NOISE_DISTRIBUTIONS`).
 
     Raises:
-        ValueError: W <= 0, wstar_norm > W, noise < 0, outputs < 1, and the errors of
-            :func:`~slqc.data.sample_inputs`.
+        ValueError: W <= 0, wstar_norm > W, noise < 0, outputs < 1, unknown noise_dist, and the
+            errors of :func:`~slqc.data.sample_inputs`.
     """
     W = V.positive("W", W)
     wn = W if wstar_norm is None else float(wstar_norm)
@@ -94,21 +131,46 @@ def make_glm(d: int, m: int, W: float, activation: Activation | str, outputs: in
         raise ValueError(f"noise must be >= 0, got {noise}")
     if int(outputs) < 1:
         raise ValueError(f"outputs must be >= 1, got {outputs}")
+    V.choice("noise distribution", noise_dist, NOISE_DISTRIBUTIONS)
     act = get_activation(activation, a=a, b=b)
     g = _gen(seed)
-    X = sample_inputs(distribution, m, d, seed=seed)
+    m = int(m)
+    chunks = iter_input_chunks(distribution, m, d, seed=seed)
     shape = (d,) if outputs == 1 and act.elementwise else (d, int(outputs))
     w_star = wn * _direction(shape, g)
-    t = X @ w_star
-    clean = act.phi(t)
-    Y = clean + (noise * (2 * torch.rand(clean.shape, generator=g, dtype=torch.float64) - 1) if noise > 0 else 0.0)
-    obj = GLMObjective(X.to(dtype=dtype, device=device), Y.to(dtype=dtype, device=device), act, get_loss(loss))
+    to = dict(dtype=dtype, device=device)
+    X = Y = clean = None
+    max_norm, lo, hi = 0.0, math.inf, -math.inf
+    for j, (s, Xc) in enumerate(chunks):
+        clean_c = act.phi(Xc @ w_star)
+        Yc = clean_c
+        if noise > 0:
+            Yc = clean_c + draw_noise(noise_dist, tuple(clean_c.shape), noise, g if j == 0 else _gen_chunk(seed, j))
+        if X is None:
+            if Xc.shape[0] == m:  # one chunk: no copy
+                X, Y, clean = Xc.to(**to), Yc.to(**to), clean_c.to(**to)
+            else:
+                X = torch.empty((m, d), **to)
+                Y = torch.empty((m,) + tuple(Yc.shape[1:]), **to)
+                clean = torch.empty_like(Y)
+        if Xc.shape[0] != m:
+            X[s:s + Xc.shape[0]] = Xc.to(**to)
+            Y[s:s + Xc.shape[0]] = Yc.to(**to)
+            clean[s:s + Xc.shape[0]] = clean_c.to(**to)
+        max_norm = max(max_norm, float(torch.linalg.vector_norm(Xc, dim=1).max()))
+        lo, hi = min(lo, float(Yc.min())), max(hi, float(Yc.max()))
+    obj = GLMObjective(X, Y, act, get_loss(loss))
     meta = {"model": "glm", "d": d, "m": m, "W": W, "wstar_norm": float(torch.linalg.vector_norm(w_star)),
             "outputs": int(outputs), "activation": act.to_dict(), "loss": get_loss(loss).name,
-            "distribution": distribution, "noise": float(noise), "seed": int(seed),
-            "max_input_norm": float(torch.linalg.vector_norm(X, dim=1).max()), **_labels_meta(Y)}
-    to = dict(dtype=dtype, device=device)
-    return GLMProblem(X=obj.X, Y=obj.Y, w_star=w_star.to(**to), objective=obj, clean_Y=clean.to(**to), meta=meta)
+            "distribution": distribution, "noise": float(noise), "noise_dist": noise_dist, "seed": int(seed),
+            "max_input_norm": max_norm, "label_min": lo, "label_max": hi,
+            "labels_in_unit_interval": bool(lo >= 0 and hi <= 1)}
+    return GLMProblem(X=obj.X, Y=obj.Y, w_star=w_star.to(**to), objective=obj, clean_Y=clean, meta=meta)
+
+
+def _gen_chunk(seed: int, j: int) -> torch.Generator:
+    """Noise generator of sample chunk j >= 1 of a streamed draw."""
+    return chunk_generator(seed, j, salt=7919)
 
 
 def make_one_hidden(d: int, hidden: int, m: int, W1: float, W2: float, act1: Activation | str = "generalized_relu",

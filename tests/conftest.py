@@ -43,12 +43,33 @@ def _cuda_available() -> bool:
         return False
 
 
-DEVICES = ["cpu"] + (["cuda"] if _cuda_available() else [])
+#: Every device is collected; the cuda cases carry the ``gpu`` marker from collection on (so
+#: ``pytest -m gpu`` selects them and the default ``-m 'not slow and not gpu'`` deselects them)
+#: and skip cleanly where CUDA is missing.
+CUDA = pytest.param("cuda", marks=[pytest.mark.gpu,
+                                   pytest.mark.skipif(not _cuda_available(), reason="needs a CUDA device")])
+DEVICES = ["cpu", CUDA]
 
 
 @pytest.fixture(params=DEVICES)
 def device(request):
-    """Every available device; ids contain ``cuda`` so ``-k 'not cuda'`` is the CPU run."""
-    if request.param == "cuda":
-        request.applymarker(pytest.mark.gpu)
+    """Every device; ids contain ``cuda`` for the GPU tier (marked ``gpu`` at collection time)."""
     return request.param
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Mark every test parametrized with a cuda device ``gpu`` at collection time (issue 12).
+
+    Marks added after collection (the old ``request.applymarker`` in the fixture) come too
+    late for ``-m``: the default run then included the cuda cases and ``-m gpu`` selected
+    none. Marking here, before ``-m`` deselects, keeps the gpu tier and the default run apart,
+    also for tests that parametrize a device themselves.
+    """
+    for item in items:
+        spec = getattr(item, "callspec", None)
+        if spec is not None and any(str(v) == "cuda" or getattr(v, "type", None) == "cuda"
+                                    for v in spec.params.values()):
+            item.add_marker(pytest.mark.gpu)
+            if not _cuda_available():
+                item.add_marker(pytest.mark.skip(reason="needs a CUDA device"))

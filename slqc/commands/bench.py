@@ -31,6 +31,12 @@ def add_parser(sub) -> None:
     p.add_argument("--budget", default=None, help="with --search / --certify: the search budget(s), comma-separated")
     p.add_argument("--seeds", default=None, help="with --search: seeds, comma-separated")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--throughput", action="store_true",
+                   help="instead: engine multiply-adds/s at P=4096, d=16 for m = 1024 ... 262144 (target: ratio "
+                        ">= 0.5) and peak memory at m = 1e6, d = 16 (target < 2 GB on CPU)")
+    p.add_argument("--device-report", action="store_true",
+                   help="instead: fraction_of_gemm at the three issue-12 shapes (fp64, fp32) and the thorough probe "
+                        "on --device beside the host CPU; implied by --device cuda")
     p.set_defaults(func=run)
 
 
@@ -45,6 +51,10 @@ def run(args) -> int:
         from ..certify_bench import run_cli
 
         return run_cli(args)
+    if getattr(args, "throughput", False) or getattr(args, "device_report", False) or args.device != "cpu":
+        from ..bench import run_sections_cli as _engine_sections
+
+        return _engine_sections(args)
     r = run_bench(points=args.points, m_small=args.m_small, d_small=args.d_small, m_large=args.m_large,
                   d_large=args.d_large, repeats=args.repeats, naive_points=args.naive_points)
     s, L = r["small"], r["large"]

@@ -68,7 +68,7 @@ def test_closed_form_equals_per_point_autograd(act, kw, loss, k):
 def test_blocked_path_covers_many_blocks(monkeypatch):
     import slqc.models
 
-    monkeypatch.setattr(slqc.models, "_BLOCK_ELEMS", 600 * 7)  # 7 points per block, a ragged last block
+    monkeypatch.setattr(slqc.models, "_BLOCK_ELEMS", 600 * 7)  # blocks of 256 points x chunks of 16 samples, ragged
     p = make_glm(7, 600, 1.0, "generalized_relu", a=0.3, b=1.0, seed=2)
     W = torch.randn(333, 7, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
     v1, g1 = p.objective.value_and_grad(W)

@@ -1,0 +1,76 @@
+"""The gpu tier (issue 12): the engine, the probe, the Theorem 2 draw path and dante training on
+cuda against their CPU twins. Selected by ``pytest -m gpu``; never in the default run; skipped
+cleanly where CUDA is missing.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import slqc
+import slqc.models as M
+from slqc.generators import make_glm
+
+pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")]
+
+
+@pytest.mark.parametrize("m, k, dtype", [(1000, 1, torch.float64), (300000, 1, torch.float64),
+                                         (2000, 3, torch.float64), (1000, 1, torch.float32)])
+def test_engine_cuda_equals_cpu(m, k, dtype):
+    """Large CUDA blocks (and, at m = 3e5, sample chunks) give the CPU's cache-blocked values and gradients."""
+    p = make_glm(16, m, 2.0, "generalized_relu", a=0.1, b=1.0, outputs=k, noise=0.3, seed=0, dtype=dtype)
+    W = torch.randn((2048,) + tuple(p.objective.point_shape), dtype=dtype, generator=torch.Generator().manual_seed(1))
+    v_cpu, g_cpu = p.objective.value_and_grad(W)
+    q = make_glm(16, m, 2.0, "generalized_relu", a=0.1, b=1.0, outputs=k, noise=0.3, seed=0, dtype=dtype,
+                 device="cuda")
+    torch.testing.assert_close(q.X.cpu(), p.X, rtol=0, atol=0)  # the same draw on every device
+    v, g = q.objective.value_and_grad(W.cuda())
+    tol = dict(rtol=1e-9, atol=1e-12) if dtype == torch.float64 else dict(rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(v.cpu(), v_cpu, **tol)
+    torch.testing.assert_close(g.cpu(), g_cpu, **tol)
+
+
+def test_chunked_autograd_cuda_equals_cpu(monkeypatch):
+    monkeypatch.setattr(M, "_AUTOGRAD_DENSE_MAX", 0)
+    p = make_glm(8, 5000, 1.0, "sigmoid", noise=0.2, seed=3)
+    W = torch.randn(64, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    v = torch.randn(64, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+    q = make_glm(8, 5000, 1.0, "sigmoid", noise=0.2, seed=3, device="cuda")
+    torch.testing.assert_close(q.objective.hvp(W.cuda(), v.cuda()).cpu(), p.objective.hvp(W, v), rtol=1e-9, atol=1e-12)
+
+
+def test_probe_cuda_equals_cpu():
+    p = make_glm(8, 4096, 1.0, "generalized_relu", a=0.5, b=1.0, noise=1.0, seed=0)
+    q = make_glm(8, 4096, 1.0, "generalized_relu", a=0.5, b=1.0, noise=1.0, seed=0, device="cuda")
+    budget = {"samples": 512, "rays": 64, "steps": 20, "starts": 16}
+    r_cpu = slqc.probe(p.objective, p.w_star, 1e-2, 1.0, budget=budget, seed=0)
+    r_gpu = slqc.probe(q.objective, q.w_star, 1e-2, 1.0, budget=budget, seed=0, device="cuda")
+    assert r_gpu.kappa == pytest.approx(r_cpu.kappa, rel=1e-6)
+    assert r_gpu.points_evaluated == r_cpu.points_evaluated
+
+
+def test_thm2_draw_cuda_equals_cpu():
+    from slqc.check import Checker
+    from slqc.claims.noisy_glm import PROOF_M_TRIPLES, Theorem2, proof_m_settings
+
+    s = dict(proof_m_settings(PROOF_M_TRIPLES[1:], (0.9,), probe_budget={"samples": 256, "steps": 5})[0],
+             ms=[20000], draws=2)
+    recs = {}
+    for dev in ("cpu", "cuda"):
+        c = Checker("quick", device=dev)
+        c.in_draws = True
+        (recs[dev],) = Theorem2().evaluate(s, c)
+    assert recs["cuda"]["p_slqc"] == recs["cpu"]["p_slqc"]
+    assert recs["cuda"]["kappa_empirical"] == pytest.approx(recs["cpu"]["kappa_empirical"], rel=1e-6)
+
+
+def test_dante_training_cuda_equals_cpu():
+    from dante import TrainConfig, load_dataset, train
+
+    digits = load_dataset("digits")
+    kw = dict(data=digits, arch="64-16-10", method="dante", lr=0.05, epochs=2, sngd_epochs=1, progress=False)
+    gpu = train(TrainConfig(device="cuda", **kw))
+    cpu = train(TrainConfig(device="cpu", **kw))
+    assert gpu.final["train_loss"] == pytest.approx(cpu.final["train_loss"], rel=1e-4)
+    assert next(gpu.model.parameters()).device.type == "cuda"
