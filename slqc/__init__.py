@@ -16,4 +16,7 @@ from .definitions import SLQCTerms, is_slqc, kappa_min, slqc_terms, value_and_gr
 from .search import BUDGETS, ProbeResult, probe
 
 __all__ = ["is_slqc", "kappa_min", "slqc_terms", "value_and_grad", "SLQCTerms", "probe", "ProbeResult", "BUDGETS"]
+from .certify import CertifyResult, certify  # noqa: E402  (issue 11: certified upper bounds)
+
+__all__ += ["certify", "CertifyResult"]
 __version__ = "0.1.0"
