@@ -205,8 +205,3 @@ def get_activation(name: str, a: float | None = None, b: float | None = None) ->
         return Identity()
     raise ValueError(f"unknown activation {name!r}; choose one of: {', '.join(ACTIVATIONS)}")
 
-
-def activation_from_dict(d: dict) -> Activation:
-    """Inverse of :meth:`Activation.to_dict`."""
-    return get_activation(d["name"], a=d.get("a"), b=d.get("b"))
-

@@ -3,21 +3,31 @@
 For each (claim, setting) of :mod:`slqc.claims`, :func:`run_check` returns one record
 (the probability and SNGD claims return several) with a verdict:
 
-* ``holds``: the search found no point of the domain that needs a kappa above the claimed
-  one; the record carries the empirical kappa (a certified lower bound on the supremum:
-  it was attained at an evaluated point) and the slack claimed / empirical.
-* ``violated``: a point where Definition 1 / 4 fails with the claimed kappa. It is saved
-  as a witness ``.npz`` and re-checked by :mod:`slqc.verify` (plain numpy, no shared
-  code); a witness the re-check does not confirm turns the verdict into ``inconclusive``.
-* ``vacuous``: the claimed kappa is not a positive number, or no point of the domain has
-  f(x) - f(z) > eps (proven by an analytic bound, or: the search found none); the note
-  says which. The empirical kappa is still measured where the search can run.
+* ``holds``: the search (every seed of the budget) found no point of the domain that needs
+  a kappa above the claimed one; the record carries the empirical kappa (a certified lower
+  bound on the supremum: it was attained at an evaluated point) and the slack claimed / empirical.
+* ``violated``: a point where Definition 1 / 4 fails with the claimed kappa, saved as a
+  witness ``.npz`` and re-checked by :mod:`slqc.verify` (plain numpy, no shared code); a
+  witness the re-check does not confirm turns the verdict into ``inconclusive``. A point
+  with f(x) - f(z) > eps and <grad f(x), x - z> <= 0 fails the definition for *every*
+  kappa: it is reported as violated whatever the claimed constant is (even one <= 0), and
+  the record's ``no_kappa_point`` is True.
+* ``vacuous``: the claim says nothing testable as stated: the claimed kappa is not a
+  positive number, or no point of the domain has f(x) - f(z) > eps (proven by an analytic
+  bound, or: the search found none); the note says which. The empirical kappa is still
+  measured where the search can run.
 * ``inconclusive``: the check could not decide (hypotheses failed on the generated data,
   an iteration cap, an unconfirmed witness); the note says why.
 
-Outputs: :func:`format_table` (terminal), :func:`markdown` (README / results file),
-:func:`write_json` (``{"records": [...]}``, infinities as the string "inf"),
-:func:`plot_records` (per claim: empirical kappa vs eps, log-log, against the claimed kappa).
+Every SLQC record carries two facts apart from the verdict: ``no_kappa_point`` (a point
+where no kappa works was found) and ``vacuous_as_stated`` (claimed kappa <= 0, or no point
+above the level set), and ``searched`` says what was searched: budget, search seeds,
+strategies, points, and the instance source (``grid`` or ``adversary``).
+
+:func:`run_check` streams each finished setting to a JSON-lines journal, can resume from
+it, and stops its workers within seconds on Ctrl-C (:class:`Interrupted` carries the
+records finished so far). The output side (tables, Markdown, plots, JSON) is
+:mod:`slqc.report`.
 
 Example:
     >>> recs = run_check(["thm1"], budget="quick", progress=False)   # doctest: +SKIP
@@ -27,127 +37,189 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import inspect
 import json
 import math
 import os
+import signal
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 import torch
 from tqdm.auto import tqdm
 
+from . import jsonio
 from .claims import CLAIMS, get_claim
-from .claims.base import Claim, Problem, check_budget, positive_finite
+from .claims.base import BUDGETS, Claim, Problem, check_budget, positive_finite
+from .report import VERDICTS, setting_label
+from .search import ProbeResult
 from .search import probe as _probe_fn
 from .verify import verify_witness
-from .witness import jsonable, save_witness, witness_name
+from .witness import save_witness, witness_name
 
-VERDICTS = ("holds", "violated", "vacuous", "inconclusive")
-
-#: probe budget used for each check budget: (single SLQC checks, each draw of the probability claim)
-PROBE_BUDGETS = {"quick": ("quick", "quick"), "standard": ("standard", "quick"), "thorough": ("thorough", "standard")}
-
-_ABBREV = {"generalized_relu": "grelu", "distribution": "", "activation": ""}
-_ORDER = ("activation", "a", "b", "W", "Wstar", "wstar", "W1", "W2", "hidden", "k", "m", "d", "distribution", "noise",
-          "labels", "w2", "seed", "draws", "kappa_source", "reading")
+__all__ = ["PLANS", "CheckPlan", "Checker", "Interrupted", "VERDICTS", "expected_cost", "journal_records",
+           "run_check", "select_claims", "task_key"]
 
 
-def setting_label(setting: Mapping[str, Any]) -> str:
-    """A compact one-line description of a setting (eps is shown in its own column)."""
-    parts = []
-    for key in _ORDER:
-        if key not in setting:
-            continue
-        v = setting[key]
-        if key == "Wstar" or (key, v) in (("wstar", 1.0), ("k", 1), ("labels", "idealized")):
-            continue
-        if isinstance(v, float):
-            v = f"{v:g}"
-        if key in ("activation", "distribution"):
-            parts.append(str(_ABBREV.get(v, v)))
-        elif key == "seed":
-            parts.append(f"s{v}")
-        elif key == "wstar":
-            parts.append(f"|w*|={v}W")
-        elif key in ("kappa_source", "reading"):
-            parts.append(f"{v}")
-        else:
-            parts.append(f"{key}={v}")
-    return " ".join(parts)
+@dataclass(frozen=True)
+class CheckPlan:
+    """What a check budget spends per setting.
+
+    Attributes:
+        probe: search budget (a key of :data:`slqc.search.BUDGETS`) of each SLQC verdict.
+        draws: search budget of each data draw of the probability claim (Theorem 2).
+        seeds: search seeds per verdict (offset by the run's ``--seed``); the worst point over
+            all of them decides.
+    """
+
+    probe: str
+    draws: str
+    seeds: tuple[int, ...]
+
+
+#: check budget -> its plan; the budget names are :data:`slqc.claims.base.BUDGETS` (from the search).
+PLANS: dict[str, CheckPlan] = {
+    "quick": CheckPlan("quick", "quick", (0,)),
+    "standard": CheckPlan("standard", "quick", (0, 1)),
+    "thorough": CheckPlan("thorough", "standard", (0, 1, 2)),
+}
+assert tuple(PLANS) == BUDGETS
+
+class Interrupted(KeyboardInterrupt):
+    """Raised by :func:`run_check` on Ctrl-C, after the workers stopped.
+
+    Attributes:
+        records: the records of the settings finished before the interrupt (registry order).
+        done: finished settings; total: settings of the run.
+    """
+
+    def __init__(self, records: list[dict], done: int, total: int):
+        super().__init__(f"interrupted after {done} of {total} settings")
+        self.records, self.done, self.total = records, done, total
 
 
 class Checker:
-    """Runs the verdicts of one ``slqc check`` invocation.
+    """Runs the verdicts of one ``slqc check`` invocation (the ``CheckerAPI`` of :mod:`slqc.claims.base`).
 
     Args:
-        budget: ``quick``, ``standard`` or ``thorough`` (grid size and search effort).
+        budget: ``quick``, ``standard`` or ``thorough`` (grid size and search effort, see :data:`PLANS`).
         device: torch device of the search (``cpu``/``cuda``; None = cpu).
-        seed: offset added to every setting's data seed, and the search's seed.
+        seed: offset added to every setting's data seed, and to every search seed.
         witness_dir: where witness files go (default: a fresh temporary folder).
+        source: where the instances come from, reported in each record's ``searched``
+            (``grid``: the registry's grids; ``adversary``: :mod:`slqc.falsify`).
 
     Attributes:
         in_draws: True while a probability claim runs its data draws; their searches use the
-            cheaper ``draw_budget`` of :data:`PROBE_BUDGETS`.
+            cheaper ``draws`` budget of the plan and one seed.
     """
 
     in_draws = False
 
-    def __init__(self, budget: str = "quick", device: Any = None, seed: int = 0, witness_dir: str | None = None):
+    def __init__(self, budget: str = "quick", device: Any = None, seed: int = 0, witness_dir: str | None = None,
+                 source: str = "grid"):
         self.budget = check_budget(budget)
         self.device = device
         self.seed = int(seed)
-        self.probe_budget, self.draw_budget = PROBE_BUDGETS[budget]
+        self.plan = PLANS[budget]
+        self.probe_budget, self.draw_budget = self.plan.probe, self.plan.draws
+        self.seeds = tuple(self.seed + s for s in self.plan.seeds)
+        self.source = source
         self._witness_dir = witness_dir
 
     @property
     def witness_dir(self) -> str:
+        """The witness folder (created on first use)."""
         if self._witness_dir is None:
             self._witness_dir = tempfile.mkdtemp(prefix="slqc-witnesses-")
         os.makedirs(self._witness_dir, exist_ok=True)
         return self._witness_dir
 
     # ------------------------------------------------------------------ building blocks
-    def probe(self, problem: Problem, eps: float, kappa_stop: float | None = None, budget: str | None = None):
-        """The engine's search on one problem (domain B(center, radius))."""
+    def probe(self, problem: Problem, eps: float, kappa_stop: float | None = None,
+              budget: str | None = None) -> ProbeResult:
+        """The engine's search on one problem (domain B(center, radius)), over the plan's seeds.
+
+        Inside the data draws of a probability claim: the ``draws`` budget and the first seed
+        only. Otherwise every seed runs until one finds a violation (or a kappa above
+        ``kappa_stop``); the result is the worst point over the seeds run, and its
+        ``searched`` attribute lists them.
+        """
+        draws = self.in_draws and kappa_stop is not None
         if budget is None:
-            budget = self.draw_budget if kappa_stop is not None and self.in_draws else self.probe_budget
-        return _probe_fn(problem.f, problem.z, eps, problem.radius, center=problem.center, budget=budget,
-                         seed=self.seed, device=self.device, kappa_stop=kappa_stop)
+            budget = self.draw_budget if draws else self.probe_budget
+        seeds = self.seeds[:1] if draws else self.seeds
+        return probe_seeds(problem, eps, seeds, budget=budget, kappa_stop=kappa_stop, device=self.device)
 
     def save_witness(self, claim: Claim, setting: Mapping[str, Any], problem: Problem, x: Any, eps: float,
-                     kappa: float, tag: str = "", kind: str = "slqc", bound: float | None = None) -> str:
-        """Write the witness file of a violation and return its path."""
+                     kappa: float, tag: str = "", kind: str = "slqc", bound: float | None = None,
+                     meta: Mapping[str, Any] | None = None) -> str:
+        """Write the witness file of a violation (with the problem's domain) and return its path."""
         model = dict(problem.model, kind=kind)
         if bound is not None:
             model["bound"] = bound
         path = os.path.join(self.witness_dir, witness_name(claim.name, dict(setting), tag))
-        meta = {"claim": claim.name, "theorem": claim.theorem, "setting": dict(setting), "budget": self.budget}
-        return save_witness(path, problem.X, problem.Y, problem.z, x, eps, kappa, model, W2=problem.W2, meta=meta)
+        info = {"claim": claim.name, "theorem": claim.theorem, "setting": dict(setting), "budget": self.budget,
+                "seeds": list(self.seeds), "source": self.source, **dict(meta or {})}
+        kw: dict[str, Any] = {}
+        if "radius" in _SAVE_PARAMS:
+            center = problem.center if problem.center is not None else torch.zeros_like(problem.z)
+            kw = {"center": center, "radius": float(problem.radius)}
+        if "W2_star" in _SAVE_PARAMS and problem.W2_star is not None:
+            kw["W2_star"] = problem.W2_star
+        return save_witness(path, problem.X, problem.Y, problem.z, x, eps, kappa, model, W2=problem.W2, meta=info,
+                            **kw)
 
     @staticmethod
     def confirm(path: str) -> bool:
         """True when the independent numpy re-check confirms the witness."""
         return verify_witness(path).fails
 
+    def searched(self, res: ProbeResult | None = None, candidates: int = 0) -> dict:
+        """The ``searched`` field of a record: budget, seeds, strategies, points, instance source."""
+        out: dict[str, Any] = {"budget": self.budget, "probe_budget": self.probe_budget, "seeds": list(self.seeds),
+                               "source": self.source, "candidates": int(candidates)}
+        if res is not None:
+            out.update(getattr(res, "searched", None) or {})
+            out["budget"] = self.budget
+            out.setdefault("seeds", list(self.seeds))
+            out["strategies"] = sorted(res.strategies)
+            out["points"] = int(res.points_evaluated)
+        return out
+
     def record(self, claim: Claim, setting: Mapping[str, Any], *, kappa_claimed: float, kappa_empirical: float | None,
                verdict: str, witness: str | None, points: int, seconds: float, note: str = "",
-               extra: Mapping[str, Any] | None = None, slack: Any = "auto", hypotheses: Mapping | None = None) -> dict:
-        """One JSON-ready record (infinities stay floats here; :func:`write_json` encodes them)."""
+               extra: Mapping[str, Any] | None = None, slack: Any = "auto", hypotheses: Mapping | None = None,
+               no_kappa_point: bool = False, vacuous_as_stated: bool | None = None,
+               searched: Mapping[str, Any] | None = None) -> dict:
+        """One JSON-ready record (infinities stay floats here; :func:`slqc.report.write_json` encodes them).
+
+        Raises:
+            ValueError: unknown verdict.
+        """
         if verdict not in VERDICTS:
             raise ValueError(f"unknown verdict {verdict!r}")
         if slack == "auto":
             slack = None
             if verdict == "holds" and kappa_empirical is not None and positive_finite(kappa_claimed):
                 slack = math.inf if kappa_empirical == 0 else kappa_claimed / kappa_empirical
+        if vacuous_as_stated is None:  # callers that do not say: a vacuous verdict, or a kappa that is no constant
+            vacuous_as_stated = verdict == "vacuous" or not positive_finite(kappa_claimed)
         rec = {
             "claim": claim.name, "theorem": claim.theorem, "section": claim.section,
             "setting": dict(setting), "label": setting_label(setting), "eps": float(setting.get("eps", math.nan)),
             "kappa_claimed": float(kappa_claimed),
             "kappa_empirical": None if kappa_empirical is None else float(kappa_empirical),
-            "verdict": verdict, "slack": slack, "witness": witness, "points_evaluated": int(points),
+            "kappa_upper": None,
+            "verdict": verdict, "no_kappa_point": bool(no_kappa_point), "vacuous_as_stated": bool(vacuous_as_stated),
+            "slack": slack, "witness": witness, "points_evaluated": int(points),
             "seconds": float(seconds), "note": note,
+            "searched": dict(searched) if searched is not None else self.searched(),
         }
         if hypotheses is not None:
             rec["hypotheses"] = {k: {"holds": bool(v[0]), "detail": v[1]} for k, v in hypotheses.items()}
@@ -157,59 +229,110 @@ class Checker:
 
     # ------------------------------------------------------------------ the SLQC verdict
     def slqc_record(self, claim: Claim, setting: Mapping[str, Any], problem: Problem) -> dict:
-        """Verdict of one (claim, setting) for a claim of the form "f is (eps, kappa, z)-SLQC on B(c, R)"."""
+        """Verdict of one (claim, setting) for a claim of the form "f is (eps, kappa, z)-SLQC on B(c, R)".
+
+        With ``certify`` set on the checker, a decided record also gets ``kappa_upper``: the
+        certified upper bound of :func:`slqc.certify.certify` on the empirical kappa (models the
+        certifier can bound only; the note says when it cannot).
+        """
+        rec = self._slqc_verdict(claim, setting, problem)
+        decided = rec["verdict"] in ("holds", "vacuous") and rec.get("kappa_empirical") is not None
+        if self.certify is not None and decided:
+            self._add_upper(rec, problem)
+        return rec
+
+    #: options of :func:`slqc.certify.certify` for ``slqc check --certify`` (None = do not certify)
+    certify: dict | None = None
+
+    def _add_upper(self, rec: dict, problem: Problem) -> None:
+        """Set ``rec["kappa_upper"]`` (and ``certified``) from the certifier, or say why not in the note."""
+        from .certify import certify
+
+        kc = rec["kappa_claimed"]
+        try:
+            res = certify(problem.f, problem.z, rec["eps"], problem.radius, center=problem.center,
+                          kappa=kc if positive_finite(kc) else None, device=self.device, **(self.certify or {}))
+        except ValueError as err:
+            rec["note"] += f"; certify: {str(err).splitlines()[0]}"
+            return
+        rec["kappa_upper"] = float(res.upper)
+        rec["certified"] = res.certified
+        rec["certify"] = {"lower": float(res.lower), "upper": float(res.upper), "boxes": int(res.boxes),
+                          "seconds": float(res.seconds), "stopped": getattr(res, "stopped", None)}
+
+    def _slqc_verdict(self, claim: Claim, setting: Mapping[str, Any], problem: Problem) -> dict:
+        """The verdict record of :meth:`slqc_record`, before any certification."""
         t0 = time.perf_counter()
         eps = float(setting["eps"])
         kappa_c = claim.kappa(setting)
+        usable = positive_finite(kappa_c)
         failed = [f"{k} ({v[1]})" for k, v in problem.hypotheses.items() if not v[0]]
         common = dict(kappa_claimed=kappa_c, hypotheses=problem.hypotheses, extra={"info": problem.info})
         if failed:
             return self.record(claim, setting, kappa_empirical=None, verdict="inconclusive", witness=None, points=0,
                                seconds=time.perf_counter() - t0, note="hypotheses fail on the generated data: "
-                               + "; ".join(failed), **common)
+                               + "; ".join(failed), vacuous_as_stated=False, **common)
         if problem.gap_upper is not None and problem.gap_upper <= eps:
+            searched = dict(self.searched(), seeds=[], points=0, analytic_bound=float(problem.gap_upper))
             return self.record(claim, setting, kappa_empirical=0.0, verdict="vacuous", witness=None, points=0,
-                               seconds=time.perf_counter() - t0, slack=None,
-                               note=f"no point has f(x)-f(z) > eps: sup gap <= {problem.gap_upper:.3g} <= eps "
-                                    f"(analytic bound)", **common)
-        if not positive_finite(kappa_c):
-            res = self.probe(problem, eps)
-            return self.record(claim, setting, kappa_empirical=res.kappa, verdict="vacuous", witness=None,
-                               points=res.points_evaluated, seconds=time.perf_counter() - t0, slack=None,
-                               note=f"claimed kappa = {kappa_c:.4g} is not positive; empirical kappa measured anyway",
-                               **common)
-        res = self.probe(problem, eps, kappa_stop=kappa_c)
-        cand = self.candidate_worst(problem, eps)
-        found_at = "the search"
-        if cand is not None and cand[0] > res.kappa and not (res.violation or res.exceeded):
-            k, x, gap, inner, gnorm = cand
-            res.kappa, res.witness, res.witness_gap, res.witness_inner, res.witness_gnorm = k, x, gap, inner, gnorm
-            res.violation = math.isinf(k)
-            res.exceeded = k > kappa_c
-            res.points_evaluated += problem.candidates.shape[0]
-            found_at = "an analytic candidate point"
+                               seconds=time.perf_counter() - t0, slack=None, vacuous_as_stated=True,
+                               searched=searched, note=f"no point has f(x)-f(z) > eps: sup gap <= "
+                                                   f"{problem.gap_upper:.3g} <= eps (analytic bound)", **common)
+        res = self.probe(problem, eps, kappa_stop=kappa_c if usable else None)
+        res, found_at = self._with_candidates(problem, eps, res, kappa_c if usable else math.inf)
+        n_cand = 0 if problem.candidates is None else int(problem.candidates.shape[0])
+        searched = self.searched(res, candidates=n_cand)
         secs = time.perf_counter() - t0
-        if res.violation or res.exceeded:
-            path = self.save_witness(claim, setting, problem, res.witness, eps, kappa_c)
+        above = res.max_gap > eps or res.kappa > 0
+        as_stated = (not usable) or not above
+        flags = dict(no_kappa_point=bool(res.violation), vacuous_as_stated=as_stated, searched=searched)
+        if res.violation or (usable and res.exceeded):
+            kind = "no_kappa" if res.violation else "slqc"
+            path = self.save_witness(claim, setting, problem, res.witness, eps, kappa_c, kind=kind,
+                                     meta={"no_kappa_point": bool(res.violation), "kappa_claimed": kappa_c})
             check = verify_witness(path)
-            what = ("no kappa works there (<g, x - z> <= 0 or g = 0)" if res.violation
-                    else f"kappa_min = {res.kappa:.4g} > claimed (search stopped there)")
+            if res.violation:
+                what = "no kappa works there (<g, x - z> <= 0 or g = 0)"
+                if not usable:
+                    what += f"; the claimed kappa {kappa_c:.4g} is not positive, so the claim is also vacuous as stated"
+            else:
+                what = f"kappa_min = {res.kappa:.4g} > claimed (search stopped there)"
             note = f"witness ({found_at}): f(x)-f(z)={res.witness_gap:.3g} > eps, {what}"
             verdict = "violated"
             if not check.fails:
                 verdict, note = "inconclusive", note + "; NOT confirmed by the numpy re-check: " + check.message
             rec = self.record(claim, setting, kappa_empirical=res.kappa, verdict=verdict, witness=path,
-                              points=res.points_evaluated, seconds=secs, note=note, **common)
+                              points=res.points_evaluated, seconds=secs, note=note, slack=None, **flags, **common)
             rec["witness_check"] = check.to_dict()
             return rec
+        if not usable:
+            return self.record(claim, setting, kappa_empirical=res.kappa, verdict="vacuous", witness=None,
+                               points=res.points_evaluated, seconds=secs, slack=None,
+                               note=f"claimed kappa = {kappa_c:.4g} is not positive; empirical kappa measured anyway "
+                                    f"(no point where no kappa works found)", **flags, **common)
         if res.kappa == 0:
             return self.record(claim, setting, kappa_empirical=0.0, verdict="vacuous", witness=None,
                                points=res.points_evaluated, seconds=secs, slack=None,
                                note=f"the search found no point with f(x)-f(z) > eps (largest gap seen "
-                                    f"{res.max_gap:.3g})", **common)
+                                    f"{res.max_gap:.3g})", **flags, **common)
         return self.record(claim, setting, kappa_empirical=res.kappa, verdict="holds", witness=None,
                            points=res.points_evaluated, seconds=secs,
-                           note=f"worst point ({found_at}): f(x)-f(z)={res.witness_gap:.3g}", **common)
+                           note=f"worst point ({found_at}): f(x)-f(z)={res.witness_gap:.3g}", **flags, **common)
+
+    @staticmethod
+    def _with_candidates(problem: Problem, eps: float, res: ProbeResult, kappa_stop: float) -> tuple[ProbeResult, str]:
+        """The search result, replaced by the worst analytic candidate point when that one is worse."""
+        if res.violation or res.exceeded:
+            return res, "the search"
+        cand = Checker.candidate_worst(problem, eps)
+        n = 0 if problem.candidates is None else int(problem.candidates.shape[0])
+        if cand is None or cand[0] <= res.kappa:
+            return dataclasses.replace(res, points_evaluated=res.points_evaluated + n), "the search"
+        k, x, gap, inner, gnorm = cand
+        return dataclasses.replace(
+            res, kappa=k, witness=x, witness_gap=gap, witness_inner=inner, witness_gnorm=gnorm,
+            violation=math.isinf(k), exceeded=k > kappa_stop, points_evaluated=res.points_evaluated + n,
+            max_gap=max(res.max_gap, gap)), "an analytic candidate point"
 
     @staticmethod
     def candidate_worst(problem: Problem, eps: float) -> tuple | None:
@@ -226,77 +349,245 @@ class Checker:
         return (float(k[i]), problem.candidates[i], float(t.gap[i]), float(t.inner[i]), float(t.gnorm[i]))
 
 
+# ---------------------------------------------------------------------- several search seeds
+def _probe_takes_seed_list() -> bool:
+    """True when :func:`slqc.search.probe` runs a sequence of seeds itself (and reports ``searched``)."""
+    return "searched" in {f.name for f in dataclasses.fields(ProbeResult)}
+
+
+#: the keyword arguments :func:`slqc.witness.save_witness` accepts (the domain and W2* are recent)
+_SAVE_PARAMS = frozenset(inspect.signature(save_witness).parameters)
+
+
+def probe_seeds(problem: Problem, eps: float, seeds: Iterable[int], budget: str, kappa_stop: float | None = None,
+                device: Any = None) -> ProbeResult:
+    """The worst result of the search over several seeds (stops at the first violation / excess).
+
+    Args:
+        problem: the instance (objective, z, domain).
+        eps: eps of the definition.
+        seeds: search seeds, run in order.
+        budget: search budget name.
+        kappa_stop: stop at a point needing more than this kappa.
+        device: torch device.
+
+    Returns:
+        A :class:`ProbeResult` (the worst point over the seeds run; points and seconds summed),
+        with ``searched["seeds"]`` naming the seeds that ran.
+    """
+    seeds = [int(s) for s in seeds]
+    kw = dict(center=problem.center, budget=budget, device=device, kappa_stop=kappa_stop)
+    if _probe_takes_seed_list() and len(seeds) > 1:
+        return _probe_fn(problem.f, problem.z, eps, problem.radius, seed=seeds, **kw)
+    best: ProbeResult | None = None
+    ran, points, secs, max_gap, strategies = [], 0, 0.0, -math.inf, {}
+    for s in seeds:
+        r = _probe_fn(problem.f, problem.z, eps, problem.radius, seed=s, **kw)
+        ran.append(s)
+        points += r.points_evaluated
+        secs += r.seconds
+        max_gap = max(max_gap, r.max_gap)
+        for name, v in r.strategies.items():
+            strategies.setdefault(name, {"kappa": 0.0, "points": 0, "seconds": 0.0})
+            strategies[name] = {"kappa": max(strategies[name]["kappa"], v["kappa"]),
+                                "points": strategies[name]["points"] + v["points"],
+                                "seconds": strategies[name]["seconds"] + v["seconds"]}
+        if best is None or _worse(r, best):
+            best = r
+        if r.violation or r.exceeded:
+            break
+    assert best is not None, "probe_seeds needs at least one seed"
+    out = dataclasses.replace(best, points_evaluated=points, seconds=secs, max_gap=max_gap, strategies=strategies)
+    prior = dict(getattr(best, "searched", None) or {})
+    prior.update(seeds=ran, budget=budget)
+    try:
+        object.__setattr__(out, "searched", prior)
+    except AttributeError:  # pragma: no cover - slotted dataclass
+        pass
+    return out
+
+
+def _worse(r: ProbeResult, than: ProbeResult) -> bool:
+    """Order of results: a violation beats an excess beats a larger kappa."""
+    return (r.violation, r.exceeded, r.kappa) > (than.violation, than.exceeded, than.kappa)
+
+
+# ---------------------------------------------------------------------- the run
 def select_claims(names: Iterable[str] | None) -> list[Claim]:
     """Claims by name (all when ``names`` is empty). Raises ValueError on an unknown name."""
     names = list(names or [])
     return [get_claim(n) for n in names] if names else list(CLAIMS.values())
 
 
+def task_key(name: str, setting: Mapping[str, Any], budget: str) -> str:
+    """A stable identifier of one (claim, setting, budget) task, used by the journal."""
+    blob = json.dumps(jsonio.encode({"claim": name, "setting": dict(setting), "budget": budget}), sort_keys=True)
+    return hashlib.sha1(blob.encode()).hexdigest()[:16]
+
+
+#: relative cost of one setting per claim kind (a probability setting runs many searches)
+_KIND_COST = {"slqc": 1.0, "probability": 6.0, "sngd": 3.0}
+
+
+def expected_cost(claim: Claim, setting: Mapping[str, Any], budget: str) -> float:
+    """A rough relative cost of one setting (weights the progress bar): claim kind, size, seeds.
+
+    The size factor grows like (m d k h)^0.3, a fit by eye to the per-setting seconds of
+    the standard run (evaluation cost grows with the data; the search's point count does not).
+    """
+    size = float(setting.get("m", 64)) * float(setting.get("d", 8)) * float(setting.get("k", 1)) \
+        * float(setting.get("hidden", 1))
+    return _KIND_COST.get(claim.kind, 1.0) * max(size, 1.0) ** 0.3 * len(PLANS[budget].seeds)
+
+
+def journal_records(path: str) -> dict[str, list[dict]]:
+    """Task key -> records of a journal written by :func:`run_check` (truncated last line skipped)."""
+    out: dict[str, list[dict]] = {}
+    if not os.path.exists(path):
+        return out
+    for entry in jsonio.read_jsonl(path):
+        if isinstance(entry, dict) and "key" in entry and isinstance(entry.get("records"), list):
+            out[entry["key"]] = entry["records"]
+    return out
+
+
 def run_check(names: Iterable[str] | None = None, budget: str = "quick", device: Any = None, seed: int = 0,
-              witness_dir: str | None = None, progress: bool = True, jobs: int = 1) -> list[dict]:
+              witness_dir: str | None = None, progress: bool = True, jobs: int = 1, journal: str | None = None,
+              resume: bool = False, certify: Mapping[str, Any] | None = None) -> list[dict]:
     """Run the checks of the named claims (all by default) and return their records.
 
     Args:
         names: claim names (see ``slqc list``); None or empty = all.
-        budget: ``quick`` (< 2 minutes for all claims on 2 CPU cores), ``standard``
+        budget: ``quick`` (about a minute for all claims on 2 CPU cores), ``standard``
             (the README run), ``thorough`` (for a GPU).
         device: torch device for the search.
-        seed: offset added to every setting's seed, and seed of the search.
+        seed: offset added to every setting's seed, and to every search seed.
         witness_dir: folder for witness files (default: a temporary folder).
-        progress: show a progress bar on stderr.
+        progress: show a progress bar on stderr, weighted by :func:`expected_cost`.
         jobs: worker processes (each with one torch thread); 1 = in this process.
+        journal: JSON-lines file; each finished setting is appended as ``{"key", "claim", "records"}``.
+        resume: keep the settings already in ``journal`` and run only the others (otherwise the
+            journal is started afresh).
+        certify: options of :func:`slqc.certify.certify` (e.g. ``{"max_boxes": 20000}``): certify an
+            upper bound ``kappa_upper`` on every decided SLQC record; None = no certification.
 
     Returns:
         The list of records (dicts), in the order of the registry and of each grid,
         whatever the number of jobs.
 
     Raises:
-        ValueError: unknown claim name or budget.
+        ValueError: unknown claim name or budget, jobs < 1.
+        Interrupted: Ctrl-C; the workers are stopped and the exception carries the finished records.
     """
     claims = select_claims(names)
     check_budget(budget)
+    if int(jobs) < 1:
+        raise ValueError(f"--jobs must be >= 1, got {jobs}")
     if witness_dir is None:
         witness_dir = tempfile.mkdtemp(prefix="slqc-witnesses-")
     tasks = [(c.name, dict(s, seed=int(s.get("seed", 0)) + int(seed))) for c in claims for s in c.settings(budget)]
-    bar = tqdm(total=len(tasks), desc="slqc check", disable=not progress, file=sys.stderr, unit="setting")
-    args = (budget, device, int(seed), witness_dir)
-    results: list[list[dict]] = [[] for _ in tasks]
-    if int(jobs) <= 1 or len(tasks) <= 1:
-        for i, (name, setting) in enumerate(tasks):
-            bar.set_postfix_str(name)
-            results[i] = _evaluate_task(name, setting, *args)
-            bar.update(1)
-    else:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+    keys = [task_key(n, s, budget) for n, s in tasks]
+    done: dict[str, list[dict]] = {}
+    if journal:
+        os.makedirs(os.path.dirname(os.path.abspath(journal)), exist_ok=True)
+        if resume:
+            done = {k: v for k, v in journal_records(journal).items() if k in set(keys)}
+            print(f"slqc check: resuming; {len(done)} of {len(tasks)} settings are already in {journal}",
+                  file=sys.stderr)
+        else:
+            open(journal, "w").close()
+    weights = [expected_cost(get_claim(n), s, budget) for n, s in tasks]
+    bar = tqdm(total=round(sum(weights), 1), desc="slqc check", disable=not progress, file=sys.stderr, unit="cost",
+               bar_format="{l_bar}{bar}| {percentage:3.0f}% [{elapsed}<{remaining}]{postfix}")
+    results: dict[int, list[dict]] = {}
+    for i, k in enumerate(keys):
+        if k in done:
+            results[i] = done[k]
+            bar.update(weights[i])
+    todo = [i for i in range(len(tasks)) if i not in results]
+    args = (budget, device, int(seed), witness_dir, None if certify is None else dict(certify))
 
-        ctx = mp.get_context("spawn")  # never fork a process whose torch thread pools are already running
-        with ProcessPoolExecutor(max_workers=int(jobs), mp_context=ctx, initializer=_init_worker) as pool:
-            futures = {pool.submit(_evaluate_task, name, setting, *args): i for i, (name, setting) in enumerate(tasks)}
-            for fut in as_completed(futures):
-                results[futures[fut]] = fut.result()
-                bar.set_postfix_str(tasks[futures[fut]][0])
-                bar.update(1)
+    def finish(i: int, recs: list[dict]) -> None:
+        results[i] = recs
+        if journal:
+            jsonio.append_jsonl(journal, {"key": keys[i], "claim": tasks[i][0], "records": recs})
+        bar.set_postfix_str(tasks[i][0])
+        bar.update(weights[i])
+
+    def ordered() -> list[dict]:
+        return [r for i in sorted(results) for r in results[i]]
+
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
+    try:
+        if int(jobs) <= 1 or len(todo) <= 1:
+            for i in todo:
+                finish(i, _evaluate_task(tasks[i][0], tasks[i][1], *args))
+        else:
+            _run_pool(tasks, todo, args, int(jobs), finish)
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, _exit_now)  # a second Ctrl-C leaves at once
+        bar.close()
+        raise Interrupted(ordered(), len(results), len(tasks)) from None
     bar.close()
-    return [r for rs in results for r in rs]
+    return ordered()
+
+
+def _exit_now(signum: int, frame: Any) -> None:  # pragma: no cover - exercised by a subprocess test
+    os.write(2, b"slqc: interrupted twice; exiting now\n")
+    os._exit(130)
+
+
+def _run_pool(tasks: list, todo: list[int], args: tuple, jobs: int, finish) -> None:
+    """Evaluate the tasks ``todo`` in ``jobs`` spawned workers; on Ctrl-C cancel and terminate them."""
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    ctx = mp.get_context("spawn")  # never fork a process whose torch thread pools are already running
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker)
+    futures = {}
+    try:
+        futures = {pool.submit(_evaluate_task, tasks[i][0], tasks[i][1], *args): i for i in todo}
+        pending = set(futures)
+        while pending:
+            fin, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for fut in fin:
+                finish(futures[fut], fut.result())
+    except BaseException:
+        signal.signal(signal.SIGINT, _exit_now)
+        for fut in futures:
+            fut.cancel()
+        procs = list(getattr(pool, "_processes", {}).values())
+        for p in procs:
+            p.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        for p in procs:
+            p.join(timeout=5)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _init_worker() -> None:
-    import torch
-
+    """Worker setup: one torch thread; Ctrl-C is the parent's to handle (it terminates the workers)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     torch.set_num_threads(1)
 
 
-def _evaluate_task(name: str, setting: dict, budget: str, device: Any, seed: int, witness_dir: str) -> list[dict]:
+def _evaluate_task(name: str, setting: dict, budget: str, device: Any, seed: int, witness_dir: str,
+                   certify: dict | None = None) -> list[dict]:
     """Records of one (claim, setting); a setting the engine refuses is reported, not hidden."""
     claim = get_claim(name)
     checker = Checker(budget, device=device, seed=seed, witness_dir=witness_dir)
+    checker.certify = certify
     checker.in_draws = claim.kind == "probability"
     try:
         return claim.evaluate(setting, checker)
     except ValueError as err:
         return [checker.record(claim, setting, kappa_claimed=_safe_kappa(claim, setting), kappa_empirical=None,
-                               verdict="inconclusive", witness=None, points=0, seconds=0.0, note=f"error: {err}")]
+                               verdict="inconclusive", witness=None, points=0, seconds=0.0, note=f"error: {err}",
+                               vacuous_as_stated=False)]
 
 
 def _safe_kappa(claim: Claim, setting: Mapping[str, Any]) -> float:
@@ -304,188 +595,3 @@ def _safe_kappa(claim: Claim, setting: Mapping[str, Any]) -> float:
         return float(claim.kappa(setting))
     except Exception:  # noqa: BLE001 - only for the error record
         return math.nan
-
-
-# ---------------------------------------------------------------------- output
-def _fmt(v: Any) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, str):
-        return v
-    v = float(v)
-    if math.isnan(v):
-        return "-"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    return f"{v:.3g}"
-
-
-def summary(records: list[dict]) -> list[dict]:
-    """Per claim: number of records per verdict, smallest slack, largest finite empirical kappa."""
-    out = []
-    for name in dict.fromkeys(r["claim"] for r in records):
-        rs = [r for r in records if r["claim"] == name]
-        counts = {v: sum(r["verdict"] == v for r in rs) for v in VERDICTS}
-        slacks = [r["slack"] for r in rs if isinstance(r.get("slack"), (int, float)) and r["verdict"] == "holds"]
-        overall = ("violated" if counts["violated"] else "holds" if counts["holds"] else
-                   "vacuous" if counts["vacuous"] else "inconclusive")
-        readings = sorted({str(r["setting"]["reading"]) for r in rs if r["verdict"] == "violated"
-                           and "reading" in r["setting"]})
-        if readings:
-            overall += f" (reading {', '.join(readings)})"
-        out.append({"claim": name, "theorem": rs[0]["theorem"], "records": len(rs), **counts,
-                    "min_slack": min(slacks) if slacks else None, "overall": overall})
-    return out
-
-
-def format_table(records: list[dict], note_width: int = 70) -> str:
-    """A plain-text table: claim, setting, eps, claimed kappa, empirical kappa, slack, verdict, note."""
-    head = ["claim", "setting", "eps", "kappa claimed", "kappa empirical", "slack", "verdict", "note"]
-    rows = [[r["claim"], r["label"], _fmt(r["eps"]), _fmt(r["kappa_claimed"]), _fmt(r["kappa_empirical"]),
-             _fmt(r["slack"]), r["verdict"], (r.get("note") or "")[:note_width]] for r in records]
-    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(head)]
-    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
-    out = [line(head), line(["-" * w for w in widths])] + [line(r) for r in rows]
-    out.append("")
-    for s in summary(records):
-        out.append(f"{s['claim']:6s} {s['overall']:12s} holds={s['holds']} violated={s['violated']} "
-                   f"vacuous={s['vacuous']} inconclusive={s['inconclusive']} min slack={_fmt(s['min_slack'])}")
-    return "\n".join(out)
-
-
-def markdown(records: list[dict], command: str | None = None) -> str:
-    """Markdown: a summary per claim, then the full table per claim."""
-    lines = []
-    if command:
-        lines += [f"Produced by `{command}`.", ""]
-    lines += ["| claim | theorem | records | holds | violated | vacuous | inconclusive | smallest slack | verdict |",
-              "|---|---|---|---|---|---|---|---|---|"]
-    for s in summary(records):
-        lines.append(f"| {s['claim']} | {s['theorem']} | {s['records']} | {s['holds']} | {s['violated']} | "
-                     f"{s['vacuous']} | {s['inconclusive']} | {_fmt(s['min_slack'])} | **{s['overall']}** |")
-    for name in dict.fromkeys(r["claim"] for r in records):
-        lines += ["", f"### {name}", "", "| setting | eps | kappa claimed | kappa empirical | slack | verdict | note |",
-                  "|---|---|---|---|---|---|---|"]
-        for r in (r for r in records if r["claim"] == name):
-            note = (r.get("note") or "").replace("|", "\\|")
-            if r.get("witness"):
-                note += f" (witness `{os.path.basename(r['witness'])}`)"
-            lines.append(f"| {r['label']} | {_fmt(r['eps'])} | {_fmt(r['kappa_claimed'])} | "
-                         f"{_fmt(r['kappa_empirical'])} | {_fmt(r['slack'])} | {r['verdict']} | {note} |")
-    return "\n".join(lines) + "\n"
-
-
-BEGIN_MARK = "<!-- slqc-check-summary:begin -->"
-END_MARK = "<!-- slqc-check-summary:end -->"
-
-
-def insert_summary(doc_path: str, records: list[dict], command: str | None = None) -> None:
-    """Replace the block between :data:`BEGIN_MARK` and :data:`END_MARK` in ``doc_path`` by the summary table.
-
-    Raises:
-        FileNotFoundError: no such file.
-        ValueError: the file lacks the two markers.
-    """
-    with open(doc_path) as fh:
-        text = fh.read()
-    if BEGIN_MARK not in text or END_MARK not in text:
-        raise ValueError(f"{doc_path} needs the markers {BEGIN_MARK} and {END_MARK} around the table")
-    head, rest = text.split(BEGIN_MARK, 1)
-    _, tail = rest.split(END_MARK, 1)
-    table = markdown(records, command=command).split("\n### ", 1)[0].rstrip()
-    with open(doc_path, "w") as fh:
-        fh.write(head + BEGIN_MARK + "\n" + table + "\n" + END_MARK + tail)
-
-
-def write_json(records: list[dict], path: str, meta: Mapping[str, Any] | None = None) -> None:
-    """Write ``{"records": [...]}`` (plus ``meta``) with infinities as the string "inf" and NaN as null."""
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    doc = {"records": jsonable(records)}
-    if meta:
-        doc["meta"] = jsonable(dict(meta))
-    with open(path, "w") as fh:
-        json.dump(doc, fh, indent=1, allow_nan=False)
-
-
-def read_json(path: str) -> list[dict]:
-    """Records of a JSON file written by :func:`write_json` ("inf" strings back to floats)."""
-    with open(path) as fh:
-        doc = json.load(fh)
-
-    def back(v):
-        if isinstance(v, dict):
-            return {k: back(x) for k, x in v.items()}
-        if isinstance(v, list):
-            return [back(x) for x in v]
-        if v == "inf":
-            return math.inf
-        if v == "-inf":
-            return -math.inf
-        return v
-
-    return back(doc["records"])
-
-
-def plot_records(records: list[dict], directory: str) -> list[str]:
-    """Per claim: empirical kappa vs eps (log-log), one line per setting, against the claimed kappa.
-
-    Records without a positive finite empirical kappa are drawn at the top edge
-    (violations, marked x) or skipped (vacuous). Returns the paths written.
-    """
-    import matplotlib
-
-    matplotlib.use("agg")
-    import matplotlib.pyplot as plt
-
-    os.makedirs(directory, exist_ok=True)
-    paths = []
-    for name in dict.fromkeys(r["claim"] for r in records):
-        rs = [r for r in records if r["claim"] == name and r.get("eps") and math.isfinite(r["eps"])]
-        groups: dict[str, list[dict]] = {}
-        for r in rs:
-            key = setting_label({k: v for k, v in r["setting"].items() if k != "eps"})
-            groups.setdefault(key, []).append(r)
-        lines = sorted((k, v) for k, v in groups.items() if len(v) >= 2)[:6]
-        singles = [r for k, v in groups.items() if k not in dict(lines) for r in v]
-        fig, ax = plt.subplots(figsize=(7, 4.8))
-        drawn = False
-        finite = lambda v: isinstance(v, (int, float)) and 0 < v < math.inf  # noqa: E731
-        top = max([r["kappa_claimed"] for r in rs if finite(r["kappa_claimed"])] +
-                  [r["kappa_empirical"] for r in rs if finite(r["kappa_empirical"])] + [1.0]) * 3
-        for i, (key, g) in enumerate(lines):
-            g = sorted(g, key=lambda r: r["eps"])
-            color = f"C{i % 10}"
-            emp = [(r["eps"], r["kappa_empirical"]) for r in g if finite(r["kappa_empirical"])]
-            cl = [(r["eps"], r["kappa_claimed"]) for r in g if finite(r["kappa_claimed"])]
-            if emp:
-                ax.plot(*zip(*emp), "o-", color=color, label=key[:60])
-                drawn = True
-            if cl:
-                ax.plot(*zip(*cl), "--", color=color, alpha=0.6)
-                drawn = True
-        other = [(r["eps"], r["kappa_empirical"]) for r in singles if finite(r["kappa_empirical"])]
-        if other:
-            ax.plot(*zip(*other), ".", color="grey", label="other settings (empirical)")
-            drawn = True
-        other_cl = [(r["eps"], r["kappa_claimed"]) for r in singles if finite(r["kappa_claimed"])]
-        if other_cl:
-            ax.plot(*zip(*other_cl), "_", color="grey", ms=12, label="other settings (claimed)")
-        bad = [r["eps"] for r in rs if r["verdict"] == "violated"]
-        if bad:
-            ax.plot(bad, [top] * len(bad), "x", color="red", ms=9, label="violated (witness saved)")
-            drawn = True
-        if not drawn:
-            plt.close(fig)
-            continue
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel("eps")
-        ax.set_ylabel("kappa")
-        ax.set_title(f"{name} ({rs[0]['theorem'] if rs else ''}): empirical (solid) vs claimed (dashed)", fontsize=9)
-        ax.legend(fontsize=6, loc="best")
-        fig.tight_layout()
-        path = os.path.join(directory, f"kappa_vs_eps_{name}.png")
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        paths.append(path)
-    return paths

@@ -28,12 +28,14 @@ Example (a five-line property test of Theorem 1's constant):
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+import torch
 from hypothesis import strategies as st
 
 from .claims._build import glm_problem, one_hidden_problem
@@ -150,6 +152,16 @@ def one_hidden_cases(**kwargs) -> st.SearchStrategy[Case]:
     return one_hidden_settings(**kwargs).map(lambda s: Case(s, one_hidden_problem(s)))
 
 
+_ASSERT_DIR: list[str] = []
+
+
+def _assert_dir() -> str:
+    """One temporary witness folder per process (a shrinking property test calls assert_slqc many times)."""
+    if not _ASSERT_DIR:
+        _ASSERT_DIR.append(tempfile.mkdtemp(prefix="slqc-assert-"))
+    return _ASSERT_DIR[0]
+
+
 def _model_of(f: Any) -> tuple[dict, Any, Any, Any] | None:
     """(model dict, X, Y, W2) for the engine's objectives; None for other functions."""
     from .models import GLMObjective, OneHiddenObjective
@@ -174,7 +186,8 @@ def assert_slqc(f: Any, z: Any, eps: float, kappa: float, radius: float, *, cent
         radius, center: the domain (center defaults to the origin).
         budget, seed, device: of the search (:func:`slqc.probe`).
         save_dir: where the witness goes on failure (default: a temporary folder; also
-            ``$SLQC_WITNESS_DIR`` when set).
+            ``$SLQC_WITNESS_DIR`` when set); without either, every failing call of one process
+            writes into the same temporary folder.
 
     Returns:
         The :class:`~slqc.search.ProbeResult` when no point needs more than kappa.
@@ -190,17 +203,18 @@ def assert_slqc(f: Any, z: Any, eps: float, kappa: float, radius: float, *, cent
     res = probe(f, z, eps, radius, center=center, budget=budget, seed=seed, device=device, kappa_stop=kappa)
     if not (res.violation or res.exceeded):
         return res
-    save_dir = save_dir or os.environ.get("SLQC_WITNESS_DIR") or tempfile.mkdtemp(prefix="slqc-assert-")
+    save_dir = save_dir or os.environ.get("SLQC_WITNESS_DIR") or _assert_dir()
     found = _model_of(f)
     if found is None:
-        import torch
-
         model, X, Y, W2 = {"model": "custom"}, torch.zeros(1, 1), torch.zeros(1, 1), None
     else:
         model, X, Y, W2 = found
     path = os.path.join(save_dir, f"assert_slqc-eps{eps:.3g}-kappa{kappa:.3g}-seed{seed}.npz")
+    domain = {}
+    if "radius" in inspect.signature(save_witness).parameters:
+        domain = {"center": torch.zeros_like(torch.as_tensor(z)) if center is None else center, "radius": radius}
     save_witness(path, X, Y, z, res.witness, eps, kappa, dict(model, kind="slqc"), W2=W2,
-                 meta={"radius": radius, "budget": budget, "seed": seed})
+                 meta={"radius": radius, "budget": budget, "seed": seed}, **domain)
     kmin = "inf (no kappa works)" if res.violation else f"{res.kappa:.6g}"
     point = res.witness.detach().cpu().reshape(-1).tolist()
     shown = ", ".join(f"{v:.6g}" for v in point[:8]) + (", ..." if len(point) > 8 else "")

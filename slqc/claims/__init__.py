@@ -24,7 +24,7 @@ Example:
 
 from __future__ import annotations
 
-from .base import BUDGETS, Claim, Problem
+from .base import BUDGETS, CheckerAPI, Claim, Problem
 from .cross_entropy import Theorem6, Theorem7
 from .glm_squared import Corollary1, Theorem1
 from .hazan import Hazan
@@ -56,4 +56,4 @@ def list_claims() -> list[Claim]:
     return list(CLAIMS.values())
 
 
-__all__ = ["BUDGETS", "CLAIMS", "Claim", "Problem", "get_claim", "list_claims"]
+__all__ = ["BUDGETS", "CLAIMS", "CheckerAPI", "Claim", "Problem", "get_claim", "list_claims"]

@@ -112,7 +112,7 @@ def glm_problem(setting: Mapping[str, Any], loss: str = "squared", device: Any =
     wn = W * float(setting.get("wstar", 1.0))
     p = make_glm(int(setting["d"]), int(setting["m"]), W, act, outputs=k, loss=loss,
                  distribution=setting["distribution"], noise=float(setting.get("noise", 0.0)),
-                 wstar_norm=wn, seed=int(setting["seed"]))
+                 wstar_norm=wn, seed=int(setting["seed"]), noise_dist=setting.get("noise_dist", "uniform"))
     X, Y, z, obj = p.X, p.Y, p.w_star, p.objective
     labels = setting.get("labels", "idealized")
     if labels != "idealized":
@@ -195,7 +195,8 @@ def one_hidden_problem(setting: Mapping[str, Any], device: Any = None) -> Proble
              "outputs_1d": p.Y.ndim == 1}
     info = {"W1star_norm": _norm(z), "W2star_norm": _norm(p.W2_star), "w2_norm": _norm(obj.W2), "f_z": fz,
             "label_min": float(p.Y.min()), "label_max": float(p.Y.max())}
-    return _to_device(Problem(f=obj, z=z, radius=W1, X=p.X, Y=p.Y, model=model, W2=obj.W2, hypotheses=hyp,
+    return _to_device(Problem(f=obj, z=z, radius=W1, X=p.X, Y=p.Y, model=model, W2=obj.W2, W2_star=p.W2_star,
+                              hypotheses=hyp,
                               gap_upper=gap_upper, info=info, candidates=candidate_points(p.X, z, W1)), device)
 
 
@@ -214,8 +215,3 @@ def _to_device(pb: Problem, device: Any) -> Problem:
     if pb.candidates is not None:
         pb.candidates = pb.candidates.to(dev)
     return pb
-
-
-def finite_or(x: float, default: float = math.inf) -> float:
-    """x when finite, else ``default``."""
-    return x if math.isfinite(x) else default

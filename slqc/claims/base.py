@@ -12,8 +12,9 @@ result) turned into something a computer can test:
   budget (``quick``, ``standard``, ``thorough``);
 * :meth:`Claim.build`: the objective, reference point and domain of one setting, with
   its hypotheses checked on the generated data;
-* :meth:`Claim.evaluate`: the verdict records for one setting (default: the SLQC check
-  of :func:`slqc.check.slqc_record`; the probability and SNGD claims override it).
+* :meth:`Claim.evaluate`: the verdict records for one setting, computed with a checker that
+  satisfies :class:`CheckerAPI` (default: the SLQC check of
+  :meth:`slqc.check.Checker.slqc_record`; the probability and SNGD claims override it).
 
 A setting is a plain JSON-ready dict; the keys a claim's sympy expression uses are the
 names of its symbols (``a``, ``b``, ``W``, ``eps``, ``W1``, ``W2``, ``k``, ``Wstar``).
@@ -23,12 +24,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping, Protocol
 
 import sympy
 import torch
 
-BUDGETS = ("quick", "standard", "thorough")
+from ..search import BUDGETS as _SEARCH_BUDGETS
+
+#: The budget names, in increasing effort: the keys of :data:`slqc.search.BUDGETS` (the one place
+#: that names them); :data:`slqc.check.PLANS` says what a check spends at each.
+BUDGETS: tuple[str, ...] = tuple(_SEARCH_BUDGETS)
 
 #: Symbols shared by all claims; a setting key with the same name supplies its value.
 SYMBOLS = {name: sympy.Symbol(name, positive=True) for name in ("a", "b", "W", "eps", "W1", "W2", "k", "Wstar", "D")}
@@ -47,6 +52,8 @@ class Problem:
         Y: targets (m,) or (m, k).
         model: JSON-ready description of the model (see :mod:`slqc.witness`).
         W2: fixed outer weights for one-hidden-layer claims, else None.
+        W2_star: the teacher's outer weights of a one-hidden-layer claim (stored in witnesses
+            so that ``slqc verify`` can re-derive the idealized labels), else None.
         hypotheses: name -> (holds, detail) for each hypothesis checked on the data.
         gap_upper: a proven upper bound on sup_{x in domain} f(x) - f(z), or None.
         info: extra numbers to report (norms, label range, ...).
@@ -63,10 +70,46 @@ class Problem:
     model: dict
     center: torch.Tensor | None = None
     W2: torch.Tensor | None = None
+    W2_star: torch.Tensor | None = None
     hypotheses: dict = field(default_factory=dict)
     gap_upper: float | None = None
     info: dict = field(default_factory=dict)
     candidates: torch.Tensor | None = None
+
+
+class CheckerAPI(Protocol):
+    """What a claim's :meth:`Claim.evaluate` may use of the checker (:class:`slqc.check.Checker`).
+
+    Attributes:
+        device: torch device of the searches.
+        budget: the check budget (a name of :data:`BUDGETS`).
+        in_draws: True while a probability claim runs its data draws (cheaper searches).
+    """
+
+    device: Any
+    budget: str
+    in_draws: bool
+
+    def probe(self, problem: Problem, eps: float, kappa_stop: float | None = None, budget: str | None = None) -> Any:
+        """The search over the problem's domain (a :class:`slqc.search.ProbeResult`)."""
+
+    def record(self, claim: "Claim", setting: Mapping[str, Any], *, kappa_claimed: float,
+               kappa_empirical: float | None, verdict: str, witness: str | None, points: int, seconds: float,
+               note: str = "", extra: Mapping[str, Any] | None = None, slack: Any = "auto",
+               hypotheses: Mapping | None = None, no_kappa_point: bool = False,
+               vacuous_as_stated: bool | None = None, searched: Mapping[str, Any] | None = None) -> dict:
+        """One JSON-ready verdict record."""
+
+    def slqc_record(self, claim: "Claim", setting: Mapping[str, Any], problem: Problem) -> dict:
+        """The verdict of "f is (eps, kappa, z)-SLQC on the problem's domain"."""
+
+    def save_witness(self, claim: "Claim", setting: Mapping[str, Any], problem: Problem, x: Any, eps: float,
+                     kappa: float, tag: str = "", kind: str = "slqc", bound: float | None = None,
+                     meta: Mapping[str, Any] | None = None) -> str:
+        """Write a witness file and return its path."""
+
+    def confirm(self, path: str) -> bool:
+        """True when the independent re-check confirms the witness."""
 
 
 class Claim:
@@ -110,7 +153,7 @@ class Claim:
         """Objective, reference point, domain and hypothesis checks of one setting."""
         raise NotImplementedError
 
-    def evaluate(self, setting: Mapping[str, Any], checker: Any) -> list[dict]:
+    def evaluate(self, setting: Mapping[str, Any], checker: CheckerAPI) -> list[dict]:
         """Verdict records of one setting (default: one SLQC check)."""
         problem = self.build(setting, device=checker.device)
         return [checker.slqc_record(self, setting, problem)]
@@ -172,5 +215,3 @@ def product(settings: list[dict], key: str, values: list) -> list[dict]:
     """Cartesian product of a list of settings with the values of one more key."""
     return [dict(s, **{key: v}) for s in settings for v in values]
 
-
-Factory = Callable[[], Claim]

@@ -47,6 +47,10 @@ def glm_axes(budget: str, relu: bool = False) -> dict:
         "seed": [1, 2],
         "wstar": [0.5],
         "mix": [{"distribution": "nonneg", "m": 8, "d": 16}, {"distribution": "digits", "m": 32, "d": 64}],
+        # two hard factors at once: the paper's slope (section 4: a = 0.01) with nonnegative data
+        # and m < d, and with a large domain; for the ReLU a steep b with nonnegative data, m < d
+        "pairs": ([{"b": 2.0, "distribution": "nonneg", "m": 8, "d": 16}] if relu else
+                  [{"a": 0.01, "distribution": "nonneg", "m": 8, "d": 16}, {"a": 0.01, "W": 16.0}]),
     }
     if budget == "thorough":
         axes["seed"] = [1, 2, 3, 4, 5, 6, 7]

@@ -38,13 +38,28 @@ OH_BASE = {"activation": "generalized_relu", "a": 0.5, "b": 1.0, "W1": 1.0, "W2"
            "d": 8, "k": 1, "distribution": "ball", "seed": 0, "w2": "w2*"}
 
 
+#: the slope of the leaky ReLU in the paper's experiments (section 4: a = 0.01, b = 1)
+PAPER_A = 0.01
+
+#: two hard factors at once (the grid is otherwise one factor at a time): small a with
+#: nonnegative data and m < d, small a with a fixed w2 != w2*, nonnegative data with w2 != w2*
+HARD_PAIRS = [{"a": 0.1, "distribution": "nonneg", "m": 4, "d": 8},
+              {"a": PAPER_A, "distribution": "nonneg", "m": 4, "d": 8},
+              {"a": PAPER_A, "w2": "other"},
+              {"distribution": "nonneg", "m": 4, "d": 8, "w2": "other"}]
+
+
 def eps_positive(setting: Mapping[str, Any]) -> float:
     """The eps above which the claimed kappa of Theorems 4-5 is positive: 4 b^5 W2^2 W1^2 / a."""
     return 4 * setting["b"] ** 5 * setting["W2"] ** 2 * setting["W1"] ** 2 / setting["a"]
 
 
 def one_hidden_settings(base: dict, budget: str) -> list[dict]:
-    """Small eps (kappa < 0) and eps = 2 eps_+ (kappa > 0) over the axes of the grid."""
+    """Small eps (kappa < 0) and eps = 2 eps_+ (kappa > 0) over the axes of the grid.
+
+    Beyond one factor at a time, the standard and thorough grids hold the paper's own slope
+    (:data:`PAPER_A`) and the pairs of hard factors :data:`HARD_PAIRS`.
+    """
     check_budget(budget)
     if budget == "quick":
         axes = {"w2": ["other"]}
@@ -52,15 +67,16 @@ def one_hidden_settings(base: dict, budget: str) -> list[dict]:
     else:
         axes = {
             "w2": ["other"],
-            "ab": [{"a": 0.1, "b": 1.0}, {"a": 1.0, "b": 1.0}],
+            "ab": [{"a": 0.1, "b": 1.0}, {"a": PAPER_A, "b": 1.0}, {"a": 1.0, "b": 1.0}],
             "W": [{"W1": 0.25, "W2": 4.0}, {"W1": 2.0, "W2": 2.0}],
             "hidden": [8],
             "md": [{"m": 4, "d": 8}],
             "distribution": ["nonneg", "digits"],
             "seed": [1],
+            "pairs": HARD_PAIRS,
         }
         if budget == "thorough":
-            axes.update(ab=[{"a": 0.1, "b": 1.0}, {"a": 1.0, "b": 1.0}, {"a": 0.5, "b": 2.0}],
+            axes.update(ab=[{"a": 0.1, "b": 1.0}, {"a": PAPER_A, "b": 1.0}, {"a": 1.0, "b": 1.0}, {"a": 0.5, "b": 2.0}],
                         W=[{"W1": 0.25, "W2": 4.0}, {"W1": 4.0, "W2": 0.25}, {"W1": 2.0, "W2": 2.0}],
                         hidden=[1, 8], md=[{"m": 4, "d": 8}, {"m": 512, "d": 2}],
                         distribution=["sphere", "nonneg", "digits"], seed=[1, 2])

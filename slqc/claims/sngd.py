@@ -20,7 +20,11 @@ ReLU, kappa = 2 b^3 W / a) and of Hazan et al. (sigmoid, kappa = e^{||w*||}). Ea
 uses the claimed kappa and, separately, the empirical kappa measured by the probe (the
 smallest kappa for which the SLQC hypothesis of Theorem 8 holds on the domain).
 
-The loop is plain numpy (independent of ``dante/``): w <- w - eta g / ||g||.
+The loop is plain torch float64 on the CPU (independent of ``dante/``), with the activations
+of :mod:`slqc.activations`: w <- w - eta g / ||g||. The theorem assumes SLQC on B(0, W) only;
+NGD has no projection, so iterates may leave the ball. A failure is a violation only when the
+run stayed in the ball (its witness is then an iterate inside it); a run that left the ball
+is *inconclusive* (outside the theorem's assumption), with the largest ||w_t|| in the record.
 Shapes: X (m, d), y (m,), w (d,).
 """
 
@@ -32,11 +36,12 @@ from typing import Any, Mapping
 
 import numpy as np
 import sympy
+import torch
 
-from ._build import glm_problem
-from .base import SYMBOLS, Claim, Problem, check_budget, grid
+from ..activations import Activation
+from ._build import activation_of, glm_problem
+from .base import SYMBOLS, CheckerAPI, Claim, Problem, check_budget, grid
 
-kappa_s, D, eps = sympy.Symbol("kappa", positive=True), SYMBOLS["D"], SYMBOLS["eps"]
 a, b, W, Wstar = SYMBOLS["a"], SYMBOLS["b"], SYMBOLS["W"], SYMBOLS["Wstar"]
 
 #: iteration caps per budget (a run never goes beyond min(T_bound, cap))
@@ -52,54 +57,52 @@ def t_bound(kappa: float, dist: float, e: float) -> int:
     return int(math.ceil(kappa**2 * dist**2 / e**2))
 
 
-def _act_np(setting: Mapping[str, Any]):
-    name = setting["activation"]
-    if name == "sigmoid":
-        def phi(t):
-            return 1 / (1 + np.exp(-t))
-
-        def g(t):
-            s = 1 / (1 + np.exp(-t))
-            return s * (1 - s)
-        return phi, g
-    lo = 0.0 if name == "relu" else setting["a"]
-    hi = setting["b"]
-    return (lambda t: np.where(t >= 0, hi * t, lo * t)), (lambda t: np.where(t >= 0, hi, lo))
-
-
-def ngd(X: np.ndarray, y: np.ndarray, phi, g, w1: np.ndarray, f_star: float, eta: float, T: int,
-        targets: Mapping[str, float]) -> dict:
-    """Full-batch normalized gradient descent on f(w) = mean (y - phi(Xw))^2.
+def ngd(X: torch.Tensor, y: torch.Tensor, act: Activation, w1: torch.Tensor, f_star: float, eta: float, T: int,
+        targets: Mapping[str, float], radius: float = math.inf) -> dict:
+    """Full-batch normalized gradient descent on f(w) = mean (y - phi(Xw))^2 (Algorithm 1, f_t = f).
 
     Args:
-        X: (m, d); y: (m,); phi, g: activation and its (sub)gradient; w1: start (d,);
-        f_star: f(w*); eta: step; T: iterations; targets: name -> gap threshold.
+        X: (m, d); y: (m,); act: the activation (:mod:`slqc.activations`, its ``grad`` is the
+        paper's subgradient g); w1: start (d,); f_star: f(w*); eta: step; T: iterations;
+        targets: name -> gap threshold; radius: W of the domain B(0, W) on which the theorem
+        assumes SLQC (iterates outside it are counted, not stopped).
 
     Returns:
         dict with ``first`` (name -> first t with f(w_t) - f* <= threshold, or None),
-        ``best_gap``, ``last_gap``, ``best_w``, ``iterations``.
+        ``best_gap``/``best_w`` (over all iterates), ``best_in_gap``/``best_in_w`` (over the
+        iterates inside B(0, radius)), ``last_gap``/``last_w``, ``max_norm`` (largest ||w_t||)
+        and ``iterations``.
     """
-    w = w1.copy()
+    w = w1.clone()
     m = X.shape[0]
     first = {k: None for k in targets}
-    best_gap, best_w = math.inf, w.copy()
+    best_gap, best_w = math.inf, w.clone()
+    best_in_gap, best_in_w = math.inf, w.clone()
+    max_norm = 0.0
     gap = math.inf
+    tol = radius * (1 + 1e-12)
+    t = 0
     for t in range(1, T + 1):  # iteration t evaluates w_t, then steps to w_{t+1}
         pre = X @ w
-        r = phi(pre) - y
+        r = act.phi(pre) - y
         gap = float(r @ r) / m - f_star
+        norm = float(torch.linalg.vector_norm(w))
+        max_norm = max(max_norm, norm)
         if gap < best_gap:
-            best_gap, best_w = gap, w.copy()
+            best_gap, best_w = gap, w.clone()
+        if gap < best_in_gap and norm <= tol:
+            best_in_gap, best_in_w = gap, w.clone()
         for k, thr in targets.items():
             if first[k] is None and gap <= thr:
                 first[k] = t
-        grad = X.T @ (r * g(pre)) * (2.0 / m)
-        n = float(np.sqrt(grad @ grad))
+        grad = X.T @ (r * act.grad(pre)) * (2.0 / m)
+        n = float(torch.linalg.vector_norm(grad))
         if n == 0:
             break
         if t < T:
-            w -= eta * grad / n
-    return {"first": first, "best_gap": best_gap, "last_gap": gap, "best_w": best_w, "last_w": w, "iterations": t}
+            w = w - (eta / n) * grad
+    return {"first": first, "best_gap": best_gap, "last_gap": gap, "best_w": best_w, "last_w": w,
+            "best_in_gap": best_in_gap, "best_in_w": best_in_w, "max_norm": max_norm, "iterations": t}
 
 
 class Theorem8(Claim):
@@ -131,10 +134,6 @@ class Theorem8(Claim):
             return float(sympy.exp(Wstar).subs(Wstar, setting["W"] * setting.get("wstar", 1.0)))
         return super().kappa_sympy(setting)
 
-    def t_bound_expr(self) -> sympy.Expr:
-        """T >= kappa^2 D^2 / eps^2 with D = ||w1 - w*||."""
-        return kappa_s**2 * D**2 / eps**2
-
     def settings(self, budget: str = "quick") -> list[dict]:
         check_budget(budget)
         if budget == "quick":
@@ -152,26 +151,28 @@ class Theorem8(Claim):
     def build(self, setting: Mapping[str, Any], device: Any = None) -> Problem:
         return glm_problem(setting, device=device)
 
-    def evaluate(self, setting: Mapping[str, Any], checker: Any) -> list[dict]:
+    def evaluate(self, setting: Mapping[str, Any], checker: CheckerAPI) -> list[dict]:
         """Runs NGD with the claimed and the empirical kappa; one record per (kappa source, reading)."""
         t0 = time.perf_counter()
         pb = self.build(setting, device=checker.device)
         e = float(setting["eps"])
+        W = float(setting["W"])
         kappa_c = self.kappa(setting)
         res = checker.probe(pb, e, kappa_stop=None)
         kappa_e = res.kappa
-        X = pb.X.detach().cpu().numpy()
-        y = pb.Y.detach().cpu().numpy().reshape(-1)
-        wstar = pb.z.detach().cpu().numpy()
-        phi, g = _act_np(setting)
-        f_star = float(np.mean((phi(X @ wstar) - y) ** 2))
-        rng = np.random.default_rng(int(setting["seed"]) + 31337)
-        w1 = rng.standard_normal(wstar.shape)
-        w1 *= float(setting["W"]) / np.linalg.norm(w1)  # start on the sphere of radius W
-        dist = float(np.linalg.norm(w1 - wstar))
+        X = pb.X.detach().cpu().to(torch.float64)
+        y = pb.Y.detach().cpu().to(torch.float64).reshape(-1)
+        wstar = pb.z.detach().cpu().to(torch.float64)
+        act = activation_of(setting)
+        f_star = float(((act.phi(X @ wstar) - y) ** 2).mean())
+        rng = np.random.default_rng(int(setting["seed"]) + 31337)  # the start point of every earlier run
+        w1 = torch.as_tensor(rng.standard_normal(tuple(wstar.shape)), dtype=torch.float64)
+        w1 = w1 * (W / float(torch.linalg.vector_norm(w1)))  # start on the sphere of radius W
+        dist = float(torch.linalg.vector_norm(w1 - wstar))
         cap = CAPS[checker.budget]
         targets = {"best<=3eps": 3 * e, "best<=3eps^3": 3 * e**3, "last<=3eps": 3 * e, "eps": e}
         probe_secs = time.perf_counter() - t0
+        searched = checker.searched(res) if hasattr(checker, "searched") else None
         records = []
         for source, kap in (("claimed", kappa_c), ("empirical", kappa_e)):
             t1 = time.perf_counter()
@@ -182,17 +183,21 @@ class Theorem8(Claim):
                     records.append(checker.record(self, dict(setting, kappa_source=source, reading=reading),
                                                   kappa_claimed=kappa_c, kappa_empirical=kappa_e, verdict="vacuous",
                                                   witness=None, points=res.points_evaluated, seconds=probe_secs,
-                                                  note=f"empirical kappa = {kap}: {why}", slack=None))
+                                                  note=f"empirical kappa = {kap}: {why}", slack=None,
+                                                  no_kappa_point=bool(res.violation), vacuous_as_stated=kap == 0,
+                                                  searched=searched))
                 continue
             T = t_bound(kap, dist, e)
             n = min(T, cap)
-            run = ngd(X, y, phi, g, w1, f_star, e / kap, n, targets)
+            run = ngd(X, y, act, w1, f_star, e / kap, n, targets, radius=W)
+            left = run["max_norm"] > W * (1 + 1e-12)
             secs = time.perf_counter() - t1 + (probe_secs if source == "claimed" else 0.0)
             for reading in READINGS:
                 hit = run["first"][reading]
                 extra = {"T_bound": T, "iterations_run": run["iterations"], "T_needed": hit,
                          "T_needed_eps": run["first"]["eps"], "best_gap": run["best_gap"], "last_gap": run["last_gap"],
-                         "w1_dist": dist, "eta": e / kap, "kappa_used": kap, "cap": cap}
+                         "w1_dist": dist, "eta": e / kap, "kappa_used": kap, "cap": cap,
+                         "max_iterate_norm": run["max_norm"], "iterates_left_domain": left}
                 witness, slack = None, None
                 if reading.startswith("best"):
                     if hit is not None:
@@ -215,14 +220,22 @@ class Theorem8(Claim):
                         verdict = "violated"
                         note = f"f(w_T) - f* = {run['last_gap']:.3g} > {targets[reading]:.3g} after T={T}"
                 if verdict == "violated":
-                    import torch
-
-                    x = run["best_w"] if reading.startswith("best") else run["last_w"]
-                    witness = checker.save_witness(self, dict(setting, reading=reading), pb,
-                                                   torch.as_tensor(x), e, kap, tag=f"{source}-{reading}",
-                                                   kind="suboptimality", bound=targets[reading])
+                    x = run["best_in_w"] if reading.startswith("best") else run["last_w"]
+                    in_ball = float(torch.linalg.vector_norm(x)) <= W * (1 + 1e-12)
+                    if in_ball:
+                        witness = checker.save_witness(self, dict(setting, reading=reading), pb, x, e, kap,
+                                                       tag=f"{source}-{reading}", kind="suboptimality",
+                                                       bound=targets[reading])
+                    if left:
+                        verdict = "inconclusive"
+                        note += (f"; but the iterates leave B(0, W) (largest ||w_t|| = {run['max_norm']:.3g} > W = "
+                                 f"{W:g}), outside the theorem's SLQC assumption")
+                        if witness:
+                            note += "; the witness is the best iterate inside the ball"
                 records.append(checker.record(self, dict(setting, kappa_source=source, reading=reading),
                                               kappa_claimed=kappa_c, kappa_empirical=kappa_e, verdict=verdict,
                                               witness=witness, points=res.points_evaluated + run["iterations"],
-                                              seconds=secs, note=note, extra=extra, slack=slack))
+                                              seconds=secs, note=note, extra=extra, slack=slack,
+                                              no_kappa_point=bool(res.violation), vacuous_as_stated=False,
+                                              searched=searched))
         return records

@@ -1,9 +1,14 @@
-"""``slqc check``: a verdict, with evidence, for every SLQC claim of the paper (see :mod:`slqc.check`)."""
+"""``slqc check``: a verdict, with evidence, for every SLQC claim of the paper (see :mod:`slqc.check`).
+
+Every input is checked before any work starts (claim names, output paths, device, thread and
+job counts); each finished setting is appended to a JSON-lines journal; Ctrl-C stops the
+workers and writes the JSON, Markdown and plots of what is done (exit code 130); ``--resume``
+runs only the settings that the journal lacks.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shlex
 import sys
@@ -11,6 +16,10 @@ import time
 
 from ..claims import CLAIMS
 from ..claims.base import BUDGETS
+from . import _common as C
+
+#: options of :func:`slqc.certify.certify` used by ``--certify`` (bounded effort per record)
+CERTIFY_OPTIONS = {"max_boxes": 20_000, "time_limit": 30.0}
 
 
 def add_parser(sub) -> None:
@@ -22,17 +31,25 @@ def add_parser(sub) -> None:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("claims", nargs="*", metavar="CLAIM", help=f"claims to check (default: all of {', '.join(CLAIMS)})")
     p.add_argument("--budget", default="quick", choices=BUDGETS,
-                   help="quick: < 2 min on 2 CPU cores; standard: the README run; thorough: for a GPU")
+                   help="quick: about a minute on 2 CPU cores; standard: the README run; thorough: for a GPU")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--seed", type=int, default=0, help="offset added to every data seed; seed of the search")
+    p.add_argument("--seed", type=int, default=0, help="offset added to every data seed and every search seed")
     p.add_argument("--json", metavar="PATH", help='write {"records": [...]} (infinities as "inf")')
     p.add_argument("--markdown", metavar="PATH", help="write the summary and the tables as Markdown")
     p.add_argument("--plots", metavar="DIR", help="write per-claim plots of empirical kappa vs eps (log-log)")
     p.add_argument("--witness-dir", metavar="DIR", help="folder for witness .npz files (default: a temporary folder)")
+    p.add_argument("--journal", metavar="PATH",
+                   help="JSON-lines journal, one line per finished setting (default: the --json path with "
+                        "suffix .jsonl, else journal.jsonl in the witness folder)")
+    p.add_argument("--resume", action="store_true", help="skip the settings already in the journal")
     p.add_argument("--insert-summary", metavar="DOC.md",
                    help="replace the summary table between the slqc-check-summary markers in DOC.md")
     p.add_argument("--from-json", metavar="PATH",
                    help="do not run: render the table, Markdown, plots and summary of a saved --json file")
+    p.add_argument("--falsify", action="store_true",
+                   help="also run the adversary over instances (slqc falsify) for each claim")
+    p.add_argument("--certify", action="store_true",
+                   help="certify an upper bound kappa_upper on each decided record (models the certifier bounds)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
                    help="worker processes (one torch thread each); 1 runs in this process")
@@ -40,38 +57,56 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from ..check import (format_table, insert_summary, markdown, plot_records, read_json, run_check, select_claims,
-                         write_json)
+def validate(args: argparse.Namespace) -> None:
+    """Check every input of ``slqc check`` before any work (one ValueError line each).
 
-    select_claims(args.claims)  # unknown names fail before any work
-    command = "slqc check " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if sys.argv[1:2] == ["check"] else None
-    if args.from_json:
-        records = read_json(args.from_json)
-        if args.claims:
-            records = [r for r in records if r["claim"] in args.claims]
-        with open(args.from_json) as fh:
-            command = (json.load(fh).get("meta") or {}).get("command") or command
-        seconds = None
-    else:
-        if args.threads:
-            import torch
+    Raises:
+        ValueError: unknown claim, bad count, absent device, unusable path, missing markers.
+    """
+    from .. import _validate as V
+    from ..check import select_claims
+    from ..report import BEGIN_MARK, END_MARK
 
-            torch.set_num_threads(int(args.threads))
-        t0 = time.perf_counter()
-        records = run_check(args.claims, budget=args.budget, device=args.device, seed=args.seed,
-                            witness_dir=args.witness_dir, progress=not args.no_progress, jobs=args.jobs)
-        seconds = time.perf_counter() - t0
-    print(format_table(records))
-    if seconds is not None:
-        print(f"\n{len(records)} records in {seconds:.1f} s (budget {args.budget}, {args.jobs} job(s))")
-    meta = {"budget": args.budget, "seed": args.seed, "device": args.device, "jobs": args.jobs, "seconds": seconds,
-            "command": command}
+    select_claims(args.claims)
+    C.count("--jobs", args.jobs)
+    C.count("--threads", args.threads)
+    V.resolve_device(args.device)
+    C.input_file("--from-json", args.from_json)
+    for opt, path in (("--json", args.json), ("--markdown", args.markdown), ("--journal", args.journal)):
+        C.output_file(opt, path)
+    for opt, path in (("--plots", args.plots), ("--witness-dir", args.witness_dir)):
+        C.output_dir(opt, path)
+    if args.insert_summary:
+        C.input_file("--insert-summary", args.insert_summary)
+        with open(args.insert_summary, encoding="utf-8") as fh:
+            text = fh.read()
+        if BEGIN_MARK not in text or END_MARK not in text:
+            raise ValueError(f"--insert-summary {args.insert_summary} lacks the markers {BEGIN_MARK} and {END_MARK}")
+        if not os.access(args.insert_summary, os.W_OK):
+            raise ValueError(f"--insert-summary: {args.insert_summary} is not writable")
+    if args.resume and args.from_json:
+        raise ValueError("--resume and --from-json do not go together (--from-json runs nothing)")
+
+
+def journal_path(args: argparse.Namespace, witness_dir: str) -> str:
+    """The journal file: ``--journal``, else beside ``--json`` (suffix ``.jsonl``), else in the witness folder."""
+    if args.journal:
+        return args.journal
+    if args.json:
+        stem, _ = os.path.splitext(args.json)
+        return stem + ".jsonl"
+    return os.path.join(witness_dir, "journal.jsonl")
+
+
+def write_outputs(args: argparse.Namespace, records: list[dict], meta: dict, command: str | None) -> None:
+    """Write the JSON, Markdown, summary and plots that were asked for."""
+    from ..report import insert_summary, markdown, plot_records, write_json
+
     if args.json and not args.from_json:
         write_json(records, args.json, meta=meta)
         print(f"wrote {args.json}")
     if args.markdown:
-        with open(args.markdown, "w") as fh:
+        with open(args.markdown, "w", encoding="utf-8") as fh:
             fh.write(markdown(records, command=command))
         print(f"wrote {args.markdown}")
     if args.insert_summary:
@@ -80,4 +115,71 @@ def run(args: argparse.Namespace) -> int:
     if args.plots:
         for path in plot_records(records, args.plots):
             print(f"wrote {path}")
+
+
+def run(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from ..check import Interrupted, run_check
+    from ..report import format_table, read_doc
+
+    validate(args)
+    command = "slqc check " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if sys.argv[1:2] == ["check"] else None
+    meta = {"budget": args.budget, "seed": args.seed, "device": args.device, "jobs": args.jobs, "seconds": None,
+            "command": command}
+    if args.from_json:
+        doc = read_doc(args.from_json)
+        records = doc["records"]
+        if args.claims:
+            records = [r for r in records if r["claim"] in args.claims]
+        command = (doc.get("meta") or {}).get("command") or command
+        print(format_table(records))
+        write_outputs(args, records, meta, command)
+        return 0
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(int(args.threads))
+    witness_dir = args.witness_dir or tempfile.mkdtemp(prefix="slqc-witnesses-")
+    journal = journal_path(args, witness_dir)
+    C.output_file("--journal", journal)
+    t0 = time.perf_counter()
+    try:
+        records = run_check(args.claims, budget=args.budget, device=args.device, seed=args.seed,
+                            witness_dir=witness_dir, progress=not args.no_progress, jobs=args.jobs, journal=journal,
+                            resume=args.resume, certify=CERTIFY_OPTIONS if args.certify else None)
+        records += _falsify_records(args, witness_dir) if args.falsify else []
+    except Interrupted as stop:
+        meta.update(seconds=time.perf_counter() - t0, interrupted=True, done=stop.done, total=stop.total,
+                    journal=journal)
+        print(f"slqc: interrupted after {stop.done} of {stop.total} settings; writing what is done "
+              f"(resume with --resume; journal {journal})", file=sys.stderr)
+        write_outputs(args, stop.records, meta, command)
+        return 130
+    seconds = time.perf_counter() - t0
+    meta.update(seconds=seconds, journal=journal)
+    print(format_table(records))
+    print(f"\n{len(records)} records in {seconds:.1f} s (budget {args.budget}, {args.jobs} job(s))")
+    write_outputs(args, records, meta, command)
     return 0
+
+
+def _falsify_records(args: argparse.Namespace, witness_dir: str) -> list[dict]:
+    """Records of the adversary over instances (:func:`slqc.falsify.falsify`), one call per claim."""
+    try:
+        from ..falsify import falsify
+    except ImportError:
+        print("slqc: --falsify skipped: slqc.falsify is not available in this installation", file=sys.stderr)
+        return []
+    from ..check import select_claims
+
+    out: list[dict] = []
+    for claim in select_claims(args.claims):
+        try:
+            res = falsify(claim.name, budget=args.budget, seed=args.seed, device=args.device,
+                          witness_dir=witness_dir, progress=not args.no_progress)
+        except ValueError as err:  # a claim the adversary does not cover
+            print(f"slqc: --falsify {claim.name}: {str(err).splitlines()[0]}", file=sys.stderr)
+            continue
+        out += res.records()
+    return out

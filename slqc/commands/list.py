@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 import textwrap
+
+from .. import jsonio
 
 
 def add_parser(sub) -> None:
@@ -20,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
 
     claims = [c.describe() for c in list_claims()]
     if args.json:
-        print(json.dumps(claims, indent=1))
+        print(jsonio.dumps(claims, indent=1))
         return 0
     for c in claims:
         sizes = ", ".join(f"{b}: {n}" for b, n in c["settings"].items())

@@ -12,6 +12,7 @@ from ..data import DISTRIBUTIONS
 from ..generators import make_glm
 from ..losses import LOSSES
 from ..search import BUDGETS, probe
+from . import _common as C
 from ._common import write_json
 
 
@@ -49,6 +50,10 @@ def run(args) -> int:
     elif args.activation == "relu":
         act_kw = {"b": args.b}
     V.positive("eps", args.eps)
+    V.positive("--W", args.W)
+    C.finite("--noise", args.noise, minimum=0.0)
+    if args.json:
+        C.output_file("--json", args.json)
     prob = make_glm(args.d, args.m, args.W, args.activation, outputs=args.outputs, loss=args.loss,
                     distribution=args.data, noise=args.noise, seed=args.seed, device=dev, **act_kw)
     res = probe(prob.objective, prob.w_star, args.eps, args.W, budget=args.budget, seed=args.seed, device=dev,

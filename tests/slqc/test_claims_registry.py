@@ -183,3 +183,27 @@ def test_candidates_reach_the_zero_gradient_cone():
     _, g = value_and_grad(pb.f, pb.candidates[:1])
     assert float(g.abs().max()) == 0.0
     assert bool(((pb.X @ pb.candidates[0]) < 0).all())
+
+
+@pytest.mark.parametrize("name", ["thm4", "thm5"])
+def test_one_hidden_grids_hold_the_papers_slope_and_pairs_of_hard_factors(name):
+    """Section 4 trains with the leaky ReLU a = 0.01, b = 1; small a meets nonnegative data with m < d."""
+    ss = get_claim(name).settings("standard")
+    assert any(s["a"] == 0.01 and s["b"] == 1.0 for s in ss)
+    assert any(s["a"] <= 0.1 and s["distribution"] == "nonneg" and s["m"] < s["d"] for s in ss)
+    assert any(s["a"] == 0.01 and s["w2"] == "other" for s in ss)
+
+
+def test_glm_grids_hold_pairs_of_hard_factors():
+    for name in ("thm1", "thm3"):
+        ss = get_claim(name).settings("standard")
+        assert any(s["a"] == 0.01 and s["distribution"] == "nonneg" and s["m"] < s["d"] for s in ss)
+    for name in ("cor1", "cor2"):
+        ss = get_claim(name).settings("standard")
+        assert any(s["b"] == 2.0 and s["distribution"] == "nonneg" and s["m"] < s["d"] for s in ss)
+
+
+def test_budget_names_come_from_the_search():
+    from slqc.search import BUDGETS as SEARCH_BUDGETS
+
+    assert BUDGETS == tuple(SEARCH_BUDGETS)

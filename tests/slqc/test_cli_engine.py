@@ -31,7 +31,12 @@ def test_bench_cli_tiny(tmp_path, capsys):
                "--repeats", "1", "--json", str(out)])
     assert rc == 0
     d = json.loads(out.read_text())
-    assert d["speedup_vs_naive"] > 0 and d["fraction_of_gemm"] > 0
+    # the headline ratios are the timings they summarize, and the verdicts compare them with the targets
+    assert d["speedup_vs_naive"] == pytest.approx(d["small"]["naive_s"] / d["small"]["engine_s"], rel=1e-9)
+    assert d["fraction_of_gemm"] == pytest.approx(d["large"]["gemm_s"] / d["large"]["engine_s"], rel=1e-9)
+    assert d["targets"] == {"speedup_vs_naive": 50.0, "fraction_of_gemm": 0.5}
+    for key, target in d["targets"].items():
+        assert d["meets_targets"][key] == (d[key] >= target)
     assert d["small"]["max_abs_diff_vs_naive"] < 1e-12  # the two evaluations agree
     assert "speedup_vs_naive" in capsys.readouterr().out
 

@@ -68,3 +68,17 @@ def test_readme_example_theorem1(c):
     # the five-line property test of the README
     assert_slqc(c.f, c.z, c.eps, kappa=2 * c.b**3 * c.W / c.a, radius=c.W)
     assert math.isfinite(c.eps)
+
+
+def test_failing_calls_share_one_temporary_folder(monkeypatch):
+    """A shrinking property test fails many times: its witnesses go to one folder, not one folder each."""
+    monkeypatch.delenv("SLQC_WITNESS_DIR", raising=False)
+    f = lambda x: (x[:, 0] ** 2 - 1) ** 2 + x[:, 1] ** 2  # noqa: E731
+    z = torch.tensor([1.0, 0.0], dtype=torch.float64)
+    folders = set()
+    for eps in (0.1, 0.2):
+        with pytest.raises(AssertionError) as err:
+            assert_slqc(f, z, eps, kappa=10.0, radius=2.0)
+        path = str(err.value).split("witness saved to ")[1].split()[0]
+        folders.add(path.rsplit("/", 1)[0])
+    assert len(folders) == 1
