@@ -1,7 +1,7 @@
 """Command-line conventions shared by every experiment script.
 
-Every script accepts ``[--quick | --full] [--out DIR] [--seeds N] [--data-dir DIR]`` (and most
-``--datasets A,B``). Bad input (an unknown dataset, a missing data directory, a bad flag) prints one
+Every script accepts ``[--quick | --full] [--out DIR] [--seeds N] [--data-dir DIR] [--device D]``
+(and most ``--datasets A,B``). Bad input (an unknown dataset, a missing data directory, a bad flag) prints one
 line ``error: ...`` on stderr and exits with status 2. Ctrl-C keeps what was written (the
 ``results.json`` of the finished settings) and exits with status 130.
 """
@@ -49,6 +49,7 @@ def parser(name: str, description: str, datasets: str | None = None) -> argparse
     p.add_argument("--out", default=None, help=f"output directory (default {DEFAULT_OUT_ROOT}/{name})")
     p.add_argument("--seeds", type=int, default=None, help="number of seeds (default by mode)")
     p.add_argument("--data-dir", default=None, help="directory with dataset files (IDX, CSV)")
+    p.add_argument("--device", default="cpu", help="torch device of the training runs: cpu (default) or cuda")
     if datasets is not None:
         p.add_argument(
             "--datasets",
@@ -68,7 +69,15 @@ def out_dir_of(args: argparse.Namespace, name: str) -> Path:
 
 
 def check_common(args: argparse.Namespace) -> None:
-    """Validate ``--seeds`` and ``--data-dir``; raise :class:`UsageError` on bad input."""
+    """Validate ``--seeds``, ``--data-dir`` and ``--device``; raise :class:`UsageError` on bad input."""
+    device = getattr(args, "device", "cpu")
+    if device != "cpu":
+        if not (device == "cuda" or device.startswith("cuda:")):
+            raise UsageError(f"--device must be cpu or cuda[:N], got {device!r}")
+        import torch
+
+        if not torch.cuda.is_available():
+            raise UsageError(f"--device {device}: no CUDA device on this machine")
     if args.seeds is not None and args.seeds < 1:
         raise UsageError(f"--seeds must be >= 1, got {args.seeds}")
     if args.data_dir is not None and not os.path.isdir(args.data_dir):

@@ -14,7 +14,8 @@ import sys
 from collections.abc import Sequence
 
 from . import cli
-from .figure_protocol import headlines, run_curves  # noqa: F401 (headlines: make_results)
+from . import figure_protocol
+from .figure_protocol import headlines, run_curves  # noqa: F401 (headlines: read through experiments.registry)
 from .paper_numbers import FIGURE_CLAIMS
 from .sizes import PAPER_HIDDEN
 
@@ -29,6 +30,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         paper_claim=FIGURE_CLAIMS["fig2"],
         quick_hidden=[[16], [16, 8]],
     )
+
+
+CLAIM = "Fig. 2: DANTE lower loss and higher test accuracy than SGD (leaky ReLU, MSE)"
+
+
+def verdicts(data: dict) -> list[list[str]]:
+    """The paper's claim against this run: see :func:`experiments.figure_protocol.verdicts`."""
+    return figure_protocol.verdicts(data, CLAIM)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ import sys
 from collections.abc import Sequence
 
 from . import cli
-from .figure_protocol import headlines, run_curves  # noqa: F401 (headlines: make_results)
+from . import figure_protocol
+from .figure_protocol import headlines, run_curves  # noqa: F401 (headlines: read through experiments.registry)
 from .paper_numbers import FIGURE_CLAIMS
 from .sizes import PAPER_HIDDEN
 
@@ -27,6 +28,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         paper_hidden=PAPER_HIDDEN[:6],
         paper_claim=FIGURE_CLAIMS["fig5"],
     )
+
+
+CLAIM = "Fig. 5: DANTE better than SGD (sigmoid, MSE)"
+
+
+def verdicts(data: dict) -> list[list[str]]:
+    """The paper's claim against this run: see :func:`experiments.figure_protocol.verdicts`."""
+    return figure_protocol.verdicts(data, CLAIM)
 
 
 if __name__ == "__main__":

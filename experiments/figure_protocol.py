@@ -14,7 +14,7 @@ from . import cli, sizes
 from .plots import plot_rows
 from .protocol import LABELS, available, load, lr_grid, run_setting, subset, validation_view
 from .report import Report, fmt_grid, md_table
-from .stats import compare, curve_mean_std, fmt
+from .stats import collapsed, curve_mean_std, fmt, verdict
 
 AUTO = "auto"  # digits, plus Fashion-MNIST when its files are installed
 
@@ -53,6 +53,7 @@ def curves_table(results: Sequence[dict[str, Any]]) -> str:
     """Markdown: one row per (network, method), then a DANTE-vs-SGD verdict per network."""
     rows, verdicts = [], []
     by_arch: dict[tuple, dict[str, dict]] = {}
+    n_classes_of = {(r["dataset"], r["arch"], r["activation"], r["loss"]): r.get("n_classes") for r in results}
     for r in results:
         grid = fmt_grid(r["grid"])
         s = r["summary"]
@@ -62,20 +63,26 @@ def curves_table(results: Sequence[dict[str, Any]]) -> str:
             fmt(s.get("train_loss")), fmt(s.get("test_loss")), fmt(s.get("test_acc"), percent=True),
             f"{s['seconds']['mean']:.1f}", s["test_loss"]["n"] if s.get("test_loss") else 0,
         ])
+        if r["method"] == "sgd" and collapsed_run(r):
+            rows[-1][3] += " **(failed baseline: chance accuracy)**"
         by_arch.setdefault((r["dataset"], r["arch"], r["activation"], r["loss"]), {})[r["method"]] = s
     for (dset, arch, act, loss), m in by_arch.items():
         if "dante" in m and "sgd" in m:
-            acc = compare(m["dante"].get("test_acc"), m["sgd"].get("test_acc"), True)
-            tl = compare(m["dante"].get("test_loss"), m["sgd"].get("test_loss"), False)
-            name = {"A": "DANTE", "B": "SGD", "tie": "tie"}
-            verdicts.append([dset, arch, f"{act}/{loss}", name[acc], name[tl]])
+            nc = n_classes_of.get((dset, arch, act, loss))
+            verdicts.append([dset, arch, f"{act}/{loss}",
+                             verdict(m["dante"], m["sgd"], "test_acc", True, nc),
+                             verdict(m["dante"], m["sgd"], "test_loss", False, nc)])
     out = md_table(
         ["dataset", "network", "act/loss", "method", "lr grid (**pick**)", "final train loss",
          "final test loss", "test acc", "s/run", "seeds"],
         rows,
     )
+    out += ("\n\nMean ± 95 % confidence half-width over seeds (Student t). Losses: squared loss summed over "
+            "the outputs and averaged over samples, or cross-entropy. In the grid, + marks a learning "
+            "rate added by the extension and (edge) a pick that is still at an end of the grid.\n")
     if verdicts:
-        out += "\n\nBetter of DANTE and SGD (difference > 2 standard errors, else tie):\n\n"
+        out += "\n\nBetter of DANTE and SGD (difference > 2 standard errors, else tie; a side at chance "
+        out += "accuracy is a failed run, never a win for the other):\n\n"
         out += md_table(["dataset", "network", "act/loss", "test acc", "test loss"], verdicts)
     return out
 
@@ -114,16 +121,20 @@ def run_curves(
     skipped: list[str] = []
     datasets = resolve_datasets(args.datasets, args.data_dir, skipped)
     n_seeds = args.seeds or sizes.SIZES[mode]["seeds"]
-    if mode == "quick":
-        hidden = [list(h) for h in (quick_hidden or sizes.SIZES["quick"]["hidden"])]
-    else:
-        hidden = [list(h) for h in paper_hidden]
+
+    def hidden_for(dname: str) -> list[list[int]]:
+        if mode == "quick":
+            return [list(h) for h in (quick_hidden or sizes.SIZES["quick"]["hidden"])]
+        return sizes.networks(mode, dname, [list(h) for h in paper_hidden])
+
     settings = {
-        "datasets": datasets, "variants": [list(v) for v in variants], "hidden": hidden,
+        "datasets": datasets, "variants": [list(v) for v in variants],
+        "hidden": {d: hidden_for(d) for d in datasets}, "device": args.device,
+        **sizes.protocol_args(mode),
         "seeds": list(range(n_seeds)), "sizes": {d: sizes.SIZES[mode][sizes.kind(d)] for d in datasets},
         "lr_grids": {f"{m} {a}/{lo}": [g["lr"] for g in lr_grid(m, mode, a, lo)] for m in methods for a, lo in variants},
-        "extra": extra or {}, "selection": "validation split 20 %, seed 0; argmin of validation loss, "
-        "per network and method",
+        "extra": extra or {}, "selection": "validation split 20 %; argmin of the validation loss averaged "
+        "over the selection seeds, per network and method; the grid is extended until the pick is interior",
         "sngd_epochs": "T = 5 (the paper's) where the pass budget allows two full round-robin rounds, "
                        "else the largest T that does (experiments.sizes.sngd_epochs_for)",
     }
@@ -145,14 +156,16 @@ def run_curves(
         ds, val, size = prepare(dname, args.data_dir, mode)
         for act, loss in variants:
             fig_rows = []
-            for h in hidden:
+            for h in hidden_for(dname):
                 arch = sizes.arch(n_inputs(ds), list(h), n_outputs(ds))
                 series = []
                 for m in methods:
                     base = {"arch": arch, "activation": act, "loss": loss, "epochs": size["epochs"],
-                            "batch_size": size["batch_size"], "task": "classify", **(extra or {})}
-                    res = run_setting(ds, m, base, lr_grid(m, mode, act, loss), range(n_seeds), val_ds=val)
-                    res.update(dataset=dname, arch=arch, activation=act, loss=loss)
+                            "batch_size": size["batch_size"], "task": "classify", "device": args.device,
+                            **(extra or {})}
+                    res = run_setting(ds, m, base, lr_grid(m, mode, act, loss), range(n_seeds), val_ds=val,
+                                      **sizes.protocol_args(mode))
+                    res.update(dataset=dname, arch=arch, activation=act, loss=loss, n_classes=ds.n_classes)
                     rep.add(res)
                     series.append({"label": LABELS[m], "key": m,
                                    "histories": [r["history"] for r in res["runs"]]})
@@ -168,11 +181,9 @@ def run_curves(
     return 0
 
 
-def _pairs(results: Sequence[dict[str, Any]], key_fields: Sequence[str]) -> dict[tuple, dict[str, dict]]:
-    out: dict[tuple, dict[str, dict]] = {}
-    for r in results:
-        out.setdefault(tuple(r.get(k) for k in key_fields), {})[r["method"]] = r["summary"]
-    return out
+def collapsed_run(r: dict[str, Any]) -> bool:
+    """True if the result row's mean test accuracy sits at chance (:func:`experiments.stats.collapsed`)."""
+    return collapsed(r.get("summary"), r.get("n_classes"))
 
 
 def at_equal_weights(dante: dict[str, Any], sgd: dict[str, Any]) -> tuple[float, float] | None:
@@ -185,30 +196,71 @@ def at_equal_weights(dante: dict[str, Any], sgd: dict[str, Any]) -> tuple[float,
     return cd["mean"][-1], float(np.interp(cd["x"][-1], cs["x"], cs["mean"]))
 
 
+def faster_at_equal_sweeps(dante: dict[str, Any], sgd: dict[str, Any]) -> dict[str, Any] | None:
+    """The paper's "DANTE always minimizes the loss faster than SGD" at equal sweeps (passes over the
+    data): DANTE's mean training loss against SGD's (interpolated) at every logged pass after the
+    start. ``None`` without histories.
+
+    Returns:
+        ``{"points": n, "dante_lower": k, "always": k == n, "final_lower": bool}``.
+    """
+    cd = curve_mean_std([r.get("history", []) for r in dante.get("runs", [])], "epoch", "train_loss")
+    cs = curve_mean_std([r.get("history", []) for r in sgd.get("runs", [])], "epoch", "train_loss")
+    pts = [(x, y) for x, y in zip(cd["x"], cd["mean"]) if x > 0]
+    if not pts or not cs["x"]:
+        return None
+    lower = [y < float(np.interp(x, cs["x"], cs["mean"])) for x, y in pts]
+    return {"points": len(lower), "dante_lower": sum(lower), "always": all(lower), "final_lower": lower[-1]}
+
+
+def _groups(data: dict[str, Any]) -> dict[tuple, list[tuple[str, dict, dict]]]:
+    """``(dataset, activation, loss) -> [(arch, dante row, sgd row)]`` for networks with both."""
+    by: dict[tuple, dict[str, dict[str, dict]]] = {}
+    for r in data["results"]:
+        by.setdefault((r["dataset"], r["activation"], r["loss"]), {}).setdefault(r["arch"], {})[r["method"]] = r
+    out: dict[tuple, list] = {}
+    for key, archs in by.items():
+        for arch, m in archs.items():
+            if "dante" in m and "sgd" in m:
+                out.setdefault(key, []).append((arch, m["dante"], m["sgd"]))
+    return out
+
+
+def _acc_verdicts(items) -> list[str]:
+    return [verdict(d["summary"], s["summary"], "test_acc", True, d.get("n_classes") or s.get("n_classes"))
+            for _, d, s in items]
+
+
 def headlines(data: dict[str, Any]) -> list[str]:
     """DANTE-vs-SGD counts per (dataset, activation/loss), from a curve experiment's results.json."""
-    full: dict[tuple, dict[str, dict]] = {}
-    for r in data["results"]:
-        full.setdefault((r["dataset"], r["activation"], r["loss"]), {}).setdefault(r["arch"], {})[r["method"]] = r
-    pairs = _pairs(data["results"], ("dataset", "activation", "loss", "arch"))
-    groups: dict[tuple, list] = {}
-    for (dset, act, loss, arch), m in pairs.items():
-        if "dante" in m and "sgd" in m:
-            groups.setdefault((dset, act, loss), []).append((arch, m["dante"], m["sgd"]))
     out = []
-    for (dset, act, loss), items in groups.items():
-        acc = [compare(d.get("test_acc"), s.get("test_acc"), True) for _, d, s in items]
-        diffs = [d["test_acc"]["mean"] - s["test_acc"]["mean"] for _, d, s in items
-                 if d.get("test_acc", {}).get("mean") is not None and s.get("test_acc", {}).get("mean") is not None]
-        best = max(items, key=lambda t: max(t[1]["test_acc"]["mean"] or 0, t[2]["test_acc"]["mean"] or 0))
-        text = (f"{dset}, {act}/{loss}: DANTE had the higher test accuracy in {acc.count('A')} of {len(items)} "
-                f"networks, SGD in {acc.count('B')}, {acc.count('tie')} within 2 s.e.")
+    for (dset, act, loss), items in _groups(data).items():
+        v = _acc_verdicts(items)
+        ok = [(a, d, s) for (a, d, s), w in zip(items, v) if w in ("DANTE", "SGD", "tie")]
+        diffs = [d["summary"]["test_acc"]["mean"] - s["summary"]["test_acc"]["mean"] for _, d, s in ok
+                 if (d["summary"].get("test_acc") or {}).get("mean") is not None
+                 and (s["summary"].get("test_acc") or {}).get("mean") is not None]
+        text = (f"{dset}, {act}/{loss}: DANTE had the higher test accuracy in {v.count('DANTE')} of {len(items)} "
+                f"networks, SGD in {v.count('SGD')}, {v.count('tie')} within 2 s.e.")
+        failed = v.count("failed baseline") + v.count("both failed")
+        if failed:
+            text += f"; SGD collapsed to chance accuracy (a failed baseline, not counted as a DANTE win) in {failed}"
+        if v.count("DANTE failed"):
+            text += f"; DANTE collapsed to chance in {v.count('DANTE failed')}"
         if diffs:
-            text += (f"; mean difference DANTE - SGD {100 * sum(diffs) / len(diffs):+.2f} points "
-                     f"(range {100 * min(diffs):+.2f} to {100 * max(diffs):+.2f}). Best network {best[0]}: "
-                     f"DANTE {fmt(best[1].get('test_acc'), percent=True)}, SGD {fmt(best[2].get('test_acc'), percent=True)}.")
-        eq = [at_equal_weights(m["dante"], m["sgd"]) for m in full.get((dset, act, loss), {}).values()
-              if "dante" in m and "sgd" in m]
+            best = max(ok, key=lambda t: max(t[1]["summary"]["test_acc"]["mean"] or 0, t[2]["summary"]["test_acc"]["mean"] or 0))
+            text += (f"; mean difference DANTE - SGD over the networks where both learned {100 * sum(diffs) / len(diffs):+.2f} "
+                     f"points (range {100 * min(diffs):+.2f} to {100 * max(diffs):+.2f}). Best network {best[0]}: "
+                     f"DANTE {fmt(best[1]['summary'].get('test_acc'), percent=True)}, "
+                     f"SGD {fmt(best[2]['summary'].get('test_acc'), percent=True)}.")
+        else:
+            text += "."
+        fast = [faster_at_equal_sweeps(d, s) for _, d, s in items]
+        fast = [f for f in fast if f is not None]
+        if fast:
+            text += (f" Training loss at equal sweeps: DANTE lower at every logged pass in {sum(f['always'] for f in fast)} "
+                     f"of {len(fast)} networks, lower at the last pass in {sum(f['final_lower'] for f in fast)}.")
+        eq = [at_equal_weights(d, s) for _, d, s in items]
         eq = [e for e in eq if e is not None]
         if eq:
             ahead = sum(d > s for d, s in eq)
@@ -217,3 +269,38 @@ def headlines(data: dict[str, Any]) -> list[str]:
                      f"updates one layer per pass, so it ends at fewer weights updated for the same passes.")
         out.append(text)
     return out
+
+
+def verdicts(data: dict[str, Any], claim: str) -> list[list[str]]:
+    """Rows ``[paper's claim, our evidence, verdict]`` of a curve experiment: test accuracy per
+    (dataset, activation/loss), and the paper's "DANTE always minimizes the loss faster than SGD"
+    at equal sweeps. Failed (chance-level) baselines are reported apart, never as DANTE wins."""
+    rows = []
+    for (dset, act, loss), items in _groups(data).items():
+        v = _acc_verdicts(items)
+        a, b, t = v.count("DANTE"), v.count("SGD"), v.count("tie")
+        failed = v.count("failed baseline") + v.count("both failed")
+        n = a + b + t
+        if n == 0:
+            word = "no valid comparison (baselines failed)"
+        elif a == b:
+            word = "no difference at equal passes"
+        elif 2 * t > n:
+            word = f"mostly tied at equal passes; {'DANTE' if a > b else 'SGD'} ahead in {max(a, b)}"
+        else:
+            word = f"{'DANTE' if a > b else 'SGD'} better at equal passes"
+        evidence = (f"{dset}, {act}/{loss}: test accuracy higher for DANTE in {a}, SGD in {b}, tie in {t} of {n} "
+                    "networks where both learned")
+        if failed:
+            evidence += f"; SGD at chance (failed baseline, excluded) in {failed}"
+            word += f"; {failed} failed baseline(s) not counted"
+        rows.append([claim, evidence, word])
+        fast = [faster_at_equal_sweeps(d, s) for _, d, s in items]
+        fast = [f for f in fast if f is not None]
+        if fast:
+            k = sum(f["always"] for f in fast)
+            rows.append(['"DANTE always minimizes the loss faster than SGD" (Section 4.1)',
+                         f"{dset}, {act}/{loss}: DANTE's mean training loss below SGD's at every logged pass in {k} "
+                         f"of {len(fast)} networks (at the last pass in {sum(f['final_lower'] for f in fast)})",
+                         "reproduced at equal sweeps" if k == len(fast) else "not reproduced at equal sweeps"])
+    return rows

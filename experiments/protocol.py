@@ -3,11 +3,13 @@
 For one *setting* (dataset, network, activation, loss, method):
 
 1. **Pick the learning rate** on a validation split: ``ds.split_validation(0.2, seed=0)``; every
-   candidate of the method's grid is trained once (seed 0) on the training part and scored by the
-   validation loss; the argmin wins (:func:`experiments.selection.select`).
-2. **Train with the pick** on the full training set for each seed and evaluate on the test set.
-3. **Summarize**: mean +- std over seeds of the final training loss, test loss, test accuracy and
-   wall time; the histories (for the curves) keep ``step``, ``weights_updated``, ``epoch``,
+   candidate of the method's grid is trained on the training part with each selection seed (at
+   least 2 outside quick mode) and scored by the mean validation loss; the argmin wins, and the
+   grid is extended until the pick is interior (:func:`experiments.selection.select_extending`).
+2. **Train with the pick** on the full training set for each reporting seed (5 outside quick
+   mode) and evaluate on the test set.
+3. **Summarize**: mean, std and 95 % confidence interval over seeds of the final training loss,
+   test loss, test accuracy and wall time; the histories (for the curves) keep ``step``, ``weights_updated``, ``epoch``,
    ``wall_time`` and the three metrics.
 
 Every method gets the same number of passes over the training data (``epochs``), which is how
@@ -17,6 +19,7 @@ Every method gets the same number of passes over the training data (``epochs``),
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -26,7 +29,7 @@ import torch
 
 from .cli import UsageError
 from .sizes import sngd_epochs_for
-from .selection import select
+from .selection import is_interior, select_extending
 from .stats import mean_std
 
 # Our method keys -> TrainConfig fields. "dante+momentum" is DANTE with momentum in SNGD.
@@ -206,6 +209,8 @@ def run_setting(
     keep_history: bool = True,
     after_train: Callable[[Any, Any], dict[str, Any]] | None = None,
     final_extra: Callable[[int], dict[str, Any]] | None = None,
+    select_seeds: Sequence[int] = (0,),
+    max_extend: int = 0,
 ) -> dict[str, Any]:
     """Pick the learning rate of ``method`` on a validation split, then train over ``seeds``.
 
@@ -225,9 +230,13 @@ def run_setting(
             called on the validation runs too, where its ``metric`` key (if any) is the score.
         final_extra: ``seed -> dict`` of TrainConfig fields for the final runs only (e.g.
             ``instrument=True``); their instrument records are kept under ``"instruments"``.
+        select_seeds: seeds of the validation runs; a candidate's score is the mean of its
+            validation metric over them (a diverged seed makes it ``inf``).
+        max_extend: the most learning rates added beyond the grid's ends to make the pick interior.
 
     Returns:
-        ``{"method", "label", "grid": [rows], "pick", "runs": [...], "summary": {...}}``.
+        ``{"method", "label", "grid": [rows], "pick", "interior", "select_seeds", "runs": [...],
+        "summary": {...}}``; ``interior`` is None when there was nothing to choose.
     """
     val_ds = val_ds if val_ds is not None else validation_view(ds)
     fixed = {**base, **METHODS[method]}
@@ -235,17 +244,22 @@ def run_setting(
         n_layers = len(str(fixed["arch"]).split("-")) - 1
         fixed["sngd_epochs"] = sngd_epochs_for(n_layers, int(fixed.get("epochs", 10)))
 
-    def evaluate(cand: dict[str, Any]) -> float | None:
-        res = train_once({**fixed, **cand, "data": val_ds, "seed": 0}, train_fn)
-        final = dict(res.final)
-        if after_train is not None:
-            final.update(after_train(res, val_ds))
-        return final.get(metric)
+    def evaluate(cand: dict[str, Any]) -> float:
+        scores = []
+        for seed in select_seeds:
+            res = train_once({**fixed, **cand, "data": val_ds, "seed": int(seed)}, train_fn)
+            final = dict(res.final)
+            if after_train is not None:
+                final.update(after_train(res, val_ds))
+            v = final.get(metric)
+            scores.append(math.inf if v is None or not math.isfinite(float(v)) else float(v))
+        return sum(scores) / len(scores)
 
     if len(grid) == 1:  # nothing to choose: no validation run
-        pick, table = dict(grid[0]), [{**grid[0], "val_metric": None, "picked": True}]
+        pick, table, interior = dict(grid[0]), [{**grid[0], "val_metric": None, "picked": True}], None
     else:
-        pick, table = select(evaluate, grid)
+        pick, table = select_extending(evaluate, grid, max_extend=max_extend)
+        interior = is_interior(pick, table)
     runs = []
     for seed in seeds:
         t0 = time.perf_counter()
@@ -276,6 +290,8 @@ def run_setting(
         "config": {k: v for k, v in fixed.items() if k != "data"},
         "grid": table,
         "pick": pick,
+        "interior": interior,
+        "select_seeds": [int(s) for s in select_seeds],
         "runs": runs,
         "summary": summary,
     }

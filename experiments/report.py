@@ -2,19 +2,19 @@
 
 :class:`Report` rewrites ``results.json`` atomically after every finished setting, so an
 interrupted run (Ctrl-C, a killed job) keeps everything it had finished, marked
-``"complete": false``.
+``"complete": false``. JSON goes through the toolkit's one codec, :mod:`slqc.jsonio`.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import json
-import math
 import os
 import platform
 import sys
 from pathlib import Path
 from typing import Any
+
+from slqc import jsonio
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -23,21 +23,6 @@ def is_png(path: str | os.PathLike) -> bool:
     """True if the file starts with the 8-byte PNG signature."""
     with open(path, "rb") as fh:
         return fh.read(8) == PNG_SIGNATURE
-
-
-def _clean(obj: Any) -> Any:
-    """JSON-safe copy: non-finite floats become ``None``, tensors/arrays become lists."""
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if hasattr(obj, "tolist"):
-        return _clean(obj.tolist())
-    if isinstance(obj, (str, int, bool)) or obj is None:
-        return obj
-    return str(obj)
 
 
 def index_results(results: list[dict[str, Any]], outer: str, inner: str) -> dict[Any, dict[Any, dict]]:
@@ -125,9 +110,9 @@ class Report:
         self.flush()
 
     def flush(self) -> None:
-        tmp = self.json_path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(_clean(self.data), indent=1))
-        os.replace(tmp, self.json_path)
+        """Rewrite ``results.json`` atomically with :func:`slqc.jsonio.write` (non-finite floats as
+        ``"inf"``/``"-inf"``/``"nan"``)."""
+        jsonio.write(self.json_path, self.data)
 
     def write_markdown(self, body: str) -> Path:
         """Write ``table.md``: a header with the command and date, then ``body``."""
@@ -153,10 +138,20 @@ def fmt_candidate(cand: dict[str, Any]) -> str:
     """``{"lr": 0.1}`` -> ``"0.1"``; ``{"lr": 0.1, "momentum": 0.9}`` -> ``"0.1/mu=0.9"``."""
     parts = [f"{cand['lr']:g}"] if "lr" in cand else []
     parts += [f"{'mu' if k == 'momentum' else k}={v:g}" for k, v in cand.items()
-              if k not in ("lr", "val_metric", "picked") and isinstance(v, (int, float))]
+              if k not in ("lr", "val_metric", "picked", "added") and isinstance(v, (int, float))
+              and not isinstance(v, bool)]
     return "/".join(parts)
 
 
 def fmt_grid(rows: list[dict[str, Any]]) -> str:
-    """The grid with the pick in bold, e.g. ``"0.01, **0.1**, 1"``."""
-    return ", ".join(f"**{fmt_candidate(g)}**" if g.get("picked") else fmt_candidate(g) for g in rows)
+    """The grid with the pick in bold, the learning rates added by the extension marked ``+``, and
+    `` (edge)`` after a pick that is not interior (when there was a choice), e.g.
+    ``"0.01, **0.1**, 1+"``."""
+    from .selection import is_interior
+
+    text = ", ".join((f"**{fmt_candidate(g)}**" if g.get("picked") else fmt_candidate(g)) + ("+" if g.get("added") else "")
+                     for g in rows)
+    picked = [g for g in rows if g.get("picked")]
+    if len(rows) > 1 and picked and "lr" in picked[0] and not is_interior(picked[0], rows):
+        text += " (edge)"
+    return text

@@ -37,11 +37,13 @@ def run_table(
     datasets = resolve_datasets(args.datasets, args.data_dir, skipped)
     n_seeds = args.seeds or sizes.SIZES[mode]["seeds"]
     hidden = sizes.SIZES[mode]["hidden"][0] if mode == "quick" else HIDDEN
-    settings = {"datasets": datasets, "hidden": hidden, "seeds": list(range(n_seeds)),
+    settings = {"datasets": datasets, "hidden": hidden, "seeds": list(range(n_seeds)), "device": args.device,
+                **sizes.protocol_args(mode),
                 "sizes": {d: sizes.SIZES[mode][sizes.kind(d)] for d in datasets},
                 "activation": "leaky_relu", "loss": "mse",
                 "grids": {k: (g or lr_grid(m, mode)) for k, m, g in variants},
-                "selection": "validation split 20 %, seed 0; argmin of validation loss"}
+                "selection": "validation split 20 %; argmin of the validation loss averaged over the selection "
+                "seeds; grid extended until the pick is interior"}
     rep = Report(name, cli.out_dir_of(args, name), mode, list(argv or []), settings)
     rep.set("paper", {**paper, "claim": claim})
     for s in skipped:
@@ -51,13 +53,16 @@ def run_table(
         ds, val, size = prepare(dname, args.data_dir, mode)
         arch = sizes.arch(n_inputs(ds), list(hidden), n_outputs(ds))
         base = {"arch": arch, "activation": "leaky_relu", "loss": "mse", "epochs": size["epochs"],
-                "batch_size": size["batch_size"], "task": "classify"}
+                "batch_size": size["batch_size"], "task": "classify", "device": args.device}
         series = []
         for key, method, grid in variants:
-            res = run_setting(ds, method, base, grid or lr_grid(method, mode), range(n_seeds), val_ds=val)
-            res.update(dataset=dname, arch=arch, key=key, label=LABELS[method])
+            res = run_setting(ds, method, base, grid or lr_grid(method, mode), range(n_seeds), val_ds=val,
+                              **sizes.protocol_args(mode))
+            res.update(dataset=dname, arch=arch, key=key, label=LABELS[method], n_classes=ds.n_classes)
             rep.add(res)
-            series.append({"label": key, "key": key, "histories": [r["history"] for r in res["runs"]]})
+            series.append({"label": LABELS[method] if key == method else key,
+                           "key": method if grid is None else f"{method}@{key}",
+                           "histories": [r["history"] for r in res["runs"]]})
             print(f"[{name}] {dname} {arch} {key}: pick {res['pick']} test loss "
                   f"{fmt(res['summary'].get('test_loss'))}", flush=True)
         for x_key in ("weights_updated", "wall_time"):

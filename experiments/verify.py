@@ -10,12 +10,13 @@ Usage: ``python -m experiments.verify out/experiments/*/results.json``
 
 from __future__ import annotations
 
-import json
 import math
 import statistics
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from slqc import jsonio
 
 REL = 1e-9
 
@@ -30,7 +31,7 @@ def problems(data: dict) -> list[str]:
         if len(picked) != 1:
             out.append(f"{tag}: {len(picked)} candidates marked picked")
             continue
-        cand = {k: v for k, v in picked[0].items() if k not in ("val_metric", "picked")}
+        cand = {k: v for k, v in picked[0].items() if k not in ("val_metric", "picked", "added")}
         if cand != r.get("pick"):
             out.append(f"{tag}: marked candidate {cand} differs from the pick {r.get('pick')}")
         vals = [g["val_metric"] for g in grid if g.get("val_metric") is not None and math.isfinite(g["val_metric"])]
@@ -65,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not path.is_file():
             print(f"error: no such file {p}", file=sys.stderr)
             return 2
-        found = problems(json.loads(path.read_text()))
+        found = problems(jsonio.read(path))
         for line in found:
             print(f"{p}: {line}")
         bad += len(found)

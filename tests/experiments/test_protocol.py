@@ -31,8 +31,9 @@ def test_subset_and_validation_view_never_touch_test():
     assert len(sub.X_train) == 100 and len(sub.X_test) == 50
     val = protocol.validation_view(sub)
     assert len(val.X_train) + len(val.X_test) == 100
-    rows = {tuple(r.tolist()) for r in val.X_test}
-    assert rows <= {tuple(r.tolist()) for r in sub.X_train}
+    # every validation row is a training row of the subset (exact match)
+    eq = (val.X_test[:, None, :] == sub.X_train[None, :, :]).all(dim=2)
+    assert bool(eq.any(dim=1).all())
 
 
 def test_load_errors_are_usage_errors():
@@ -42,11 +43,11 @@ def test_load_errors_are_usage_errors():
         protocol.load("mnist", data_dir="/nonexistent")
 
 
-def _fake_train(cfg):
-    """Stand-in for dante.train: validation loss (lr - 0.1)^2 on the validation view, seed-dependent
+def _fake_train(cfg, best=0.1):
+    """Stand-in for dante.train: validation loss (lr - best)^2 on the validation view, seed-dependent
     test numbers otherwise."""
     is_val = str(getattr(cfg.data, "name", "")).endswith("[val]")
-    loss = (cfg.lr - 0.1) ** 2 if is_val else 0.1 + 0.01 * cfg.seed
+    loss = (cfg.lr - best) ** 2 if is_val else 0.1 + 0.01 * cfg.seed
     hist = [{"step": 0, "weights_updated": 0, "epoch": 0.0, "wall_time": 0.0, "train_loss": 1.0,
              "test_loss": 1.0, "test_acc": 0.1},
             {"step": 10, "weights_updated": 100, "epoch": 1.0, "wall_time": 0.1, "train_loss": loss,
@@ -65,17 +66,69 @@ def test_run_setting_picks_argmin_and_runs_every_seed():
     assert res["summary"]["test_loss"]["mean"] == pytest.approx(0.11)
     assert res["summary"]["test_loss"]["std"] == pytest.approx(0.01)
     assert res["config"]["sngd_epochs"] == 1  # 4 passes, 2 layers: T=1 gives two rounds
+    assert res["interior"] is True and res["select_seeds"] == [0]
 
 
-def test_curve_headlines_count_wins():
-    def summ(acc, loss):
-        return {"test_acc": {"mean": acc, "std": 0.001, "n": 3}, "test_loss": {"mean": loss, "std": 0.001, "n": 3}}
-    results = [
-        {"dataset": "digits", "activation": "leaky_relu", "loss": "mse", "arch": "a", "method": "dante", "summary": summ(0.9, 0.1)},
-        {"dataset": "digits", "activation": "leaky_relu", "loss": "mse", "arch": "a", "method": "sgd", "summary": summ(0.95, 0.05)},
-        {"dataset": "digits", "activation": "leaky_relu", "loss": "mse", "arch": "b", "method": "dante", "summary": summ(0.97, 0.1)},
-        {"dataset": "digits", "activation": "leaky_relu", "loss": "mse", "arch": "b", "method": "sgd", "summary": summ(0.95, 0.05)},
-    ]
+def test_run_setting_selects_on_the_seed_mean_and_extends():
+    ds = protocol.subset(protocol.load("digits"), 100, 50)
+    seen = []
+
+    def train(cfg):
+        is_val = str(getattr(cfg.data, "name", "")).endswith("[val]")
+        if is_val:
+            seen.append((cfg.lr, cfg.seed))
+            # seed 0 alone prefers lr 0.3; the mean over seeds 0 and 1 prefers lr 1, the edge of the grid
+            loss = {0: {0.1: 0.5, 0.3: 0.1, 1.0: 0.2, 3.0: 0.3}, 1: {0.1: 0.9, 0.3: 0.9, 1.0: 0.2, 3.0: 0.15}}
+            res = _fake_train(cfg)
+            res.final["test_loss"] = loss[cfg.seed][cfg.lr] if cfg.lr in loss[cfg.seed] else 9.0
+            return res
+        return _fake_train(cfg)
+
+    grid = [{"lr": 0.1}, {"lr": 0.3}, {"lr": 1.0}]
+    res = protocol.run_setting(ds, "sgd", {"arch": "64-8-10", "epochs": 4}, grid, range(5), train_fn=train,
+                               select_seeds=[0, 1], max_extend=2)
+    assert res["pick"] == {"lr": 1.0} and res["interior"] is True  # lr 3 (added) brackets it
+    assert sorted({lr for lr, _ in seen}) == [0.1, 0.3, 1.0, 3.0]
+    assert all(sum(1 for x in seen if x[0] == lr) == 2 for lr in (0.1, 0.3, 1.0, 3.0))  # both seeds
+    means = {r["lr"]: r["val_metric"] for r in res["grid"]}
+    assert means[1.0] == pytest.approx(0.2) and means[3.0] == pytest.approx(0.225)
+    assert len(res["runs"]) == 5 and res["summary"]["test_loss"]["ci95"] is not None
+
+
+def _summ(acc, loss):
+    return {"test_acc": {"mean": acc, "std": 0.001, "n": 3}, "test_loss": {"mean": loss, "std": 0.001, "n": 3}}
+
+
+def _row(arch, method, acc, loss, train_losses=None):
+    runs = []
+    if train_losses is not None:
+        runs = [{"history": [{"epoch": float(e), "weights_updated": 10 * e, "train_loss": v, "test_acc": acc}
+                             for e, v in enumerate(train_losses)]}]
+    return {"dataset": "digits", "activation": "sigmoid", "loss": "mse", "arch": arch, "method": method,
+            "n_classes": 10, "summary": _summ(acc, loss), "runs": runs}
+
+
+def test_curve_headlines_count_wins_and_flag_failed_baselines():
+    results = [_row("a", "dante", 0.9, 0.1), _row("a", "sgd", 0.95, 0.05),
+               _row("b", "dante", 0.97, 0.1), _row("b", "sgd", 0.95, 0.05),
+               _row("c", "dante", 0.96, 0.1), _row("c", "sgd", 0.0965, 0.9)]  # SGD at chance: failed
     (line,) = figure_protocol.headlines({"results": results})
-    assert "higher test accuracy in 1 of 2 networks, SGD in 1" in line
-    assert "+0.00 points" not in line and "-5.00" in line and "+2.00" in line
+    assert "higher test accuracy in 1 of 3 networks, SGD in 1, 0 within" in line
+    assert "failed baseline, not counted as a DANTE win) in 1" in line
+    assert "+0.00 points" not in line and "-5.00" in line and "+2.00" in line  # c (+86 points) left out
+    (row, ) = figure_protocol.verdicts({"results": results}, "claim")
+    assert row[2] == "no difference at equal passes; 1 failed baseline(s) not counted"
+    assert "DANTE in 1, SGD in 1, tie in 0 of 2 networks" in row[1]
+
+
+def test_faster_at_equal_sweeps():
+    results = [_row("a", "dante", 0.9, 0.1, [1.0, 0.5, 0.3, 0.2]), _row("a", "sgd", 0.9, 0.1, [1.0, 0.6, 0.4, 0.3]),
+               _row("b", "dante", 0.9, 0.1, [1.0, 0.5, 0.35, 0.2]), _row("b", "sgd", 0.9, 0.1, [1.0, 0.6, 0.3, 0.25])]
+    f = figure_protocol.faster_at_equal_sweeps(results[0], results[1])
+    assert f == {"points": 3, "dante_lower": 3, "always": True, "final_lower": True}
+    f = figure_protocol.faster_at_equal_sweeps(results[2], results[3])
+    assert f == {"points": 3, "dante_lower": 2, "always": False, "final_lower": True}
+    rows = figure_protocol.verdicts({"results": results}, "claim")
+    assert rows[1][0].startswith('"DANTE always minimizes the loss faster')
+    assert "every logged pass in 1 of 2 networks (at the last pass in 2)" in rows[1][1]
+    assert rows[1][2] == "not reproduced at equal sweeps"

@@ -3,18 +3,32 @@
 from __future__ import annotations
 
 import json
+import math
 
-from experiments.plots import plot_rows
+import matplotlib.image as mpimg
+
+from experiments.plots import COLORS, DPI, color_of, plot_rows
+from experiments.protocol import METHODS
 from experiments.report import PNG_SIGNATURE, Report, fmt_grid, is_png, md_table
+from slqc import jsonio
+
+
+def _strict(text: str):
+    """Parse as standard JSON: NaN/Infinity literals are an error."""
+    def bad(tok):
+        raise ValueError(f"non-standard JSON literal {tok}")
+    return json.loads(text, parse_constant=bad)
 
 
 def test_report_json_incomplete_then_complete(tmp_path):
     rep = Report("demo", tmp_path / "o", "quick", ["--quick"], {"seeds": [0]})
     data = json.loads((tmp_path / "o" / "results.json").read_text())
     assert data["complete"] is False and data["command"] == "python -m experiments.demo --quick"
-    rep.add({"method": "dante", "value": float("nan")})
-    data = json.loads((tmp_path / "o" / "results.json").read_text())
-    assert data["results"] == [{"method": "dante", "value": None}]  # NaN is not valid JSON
+    rep.add({"method": "dante", "value": float("nan"), "kappa": float("inf")})
+    raw = _strict((tmp_path / "o" / "results.json").read_text())  # standard JSON, slqc.jsonio's policy
+    assert raw["results"] == [{"method": "dante", "value": "nan", "kappa": "inf"}]
+    back = jsonio.read(tmp_path / "o" / "results.json")["results"][0]
+    assert math.isnan(back["value"]) and back["kappa"] == math.inf
     rep.finish(md_table(["method"], [["dante"]]))
     data = json.loads((tmp_path / "o" / "results.json").read_text())
     assert data["complete"] is True
@@ -28,9 +42,29 @@ def test_plot_is_png(tmp_path):
     rows = [{"title": "64-16-10", "series": [{"label": "DANTE", "key": "dante", "histories": [hist, hist]},
                                              {"label": "SGD", "key": "sgd", "histories": [hist]}]}]
     p = plot_rows(rows, tmp_path / "c.png", x_key="wall_time", title="t")
-    assert is_png(p)
-    assert p.read_bytes()[:8] == PNG_SIGNATURE
+    assert p.read_bytes()[:8] == PNG_SIGNATURE and is_png(p)
+    h, w = mpimg.imread(p).shape[:2]
+    assert DPI >= 150 and (w, h) == (round(3 * 4.2 * DPI), round(2.6 * DPI))  # figsize x dpi
 
 
-def test_fmt_grid_marks_pick():
-    assert fmt_grid([{"lr": 0.1, "picked": False}, {"lr": 1.0, "picked": True}]) == "0.1, **1**"
+def test_is_png_rejects_other_files(tmp_path):
+    (tmp_path / "x.png").write_bytes(b"GIF89a" + b"\0" * 10)
+    assert not is_png(tmp_path / "x.png")
+
+
+def test_one_colour_per_method():
+    keys = list(METHODS) + ["T1", "T2", "T5", "T10", "T20"]
+    colours = [color_of(k) for k in keys if k != "T5"]  # T = 5 is DANTE's default: DANTE's blue
+    assert len(set(colours)) == len(colours)
+    assert color_of("dante") == "tab:blue" and color_of("sgd") == "tab:green"  # the paper's convention
+    assert color_of("T2") != color_of("sgd") and color_of("adam") != color_of("sgd")
+    assert color_of("altmin-sgd@lr=0.1", 0) not in COLORS.values()
+
+
+def test_fmt_grid_marks_pick_and_added():
+    assert fmt_grid([{"lr": 0.1, "picked": False}, {"lr": 1.0, "picked": True}]) == "0.1, **1** (edge)"
+    assert fmt_grid([{"lr": 0.1}, {"lr": 0.3, "picked": True}, {"lr": 1.0}]) == "0.1, **0.3**, 1"
+    assert fmt_grid([{"lr": 0.1, "picked": True}]) == "**0.1**"  # a fixed rate: no choice, no edge
+    rows = [{"lr": 0.3, "momentum": 0.9, "picked": True, "added": False, "val_metric": 1.0},
+            {"lr": 0.9, "momentum": 0.9, "picked": False, "added": True, "val_metric": 2.0}]
+    assert fmt_grid(rows) == "**0.3/mu=0.9**, 0.9/mu=0.9+ (edge)"
