@@ -56,6 +56,7 @@ from tqdm.auto import tqdm
 from . import jsonio
 from .claims import CLAIMS, get_claim
 from .claims.base import BUDGETS, Claim, Problem, check_budget, positive_finite
+from .executors import EXECUTORS, make_executor
 from .report import VERDICTS, setting_label
 from .search import ProbeResult
 from .search import probe as _probe_fn
@@ -453,7 +454,8 @@ def journal_records(path: str) -> dict[str, list[dict]]:
 
 def run_check(names: Iterable[str] | None = None, budget: str = "quick", device: Any = None, seed: int = 0,
               witness_dir: str | None = None, progress: bool = True, jobs: int = 1, journal: str | None = None,
-              resume: bool = False, certify: Mapping[str, Any] | None = None) -> list[dict]:
+              resume: bool = False, certify: Mapping[str, Any] | None = None, executor: str = "local",
+              address: str | None = None) -> list[dict]:
     """Run the checks of the named claims (all by default) and return their records.
 
     Args:
@@ -470,6 +472,9 @@ def run_check(names: Iterable[str] | None = None, budget: str = "quick", device:
             journal is started afresh).
         certify: options of :func:`slqc.certify.certify` (e.g. ``{"max_boxes": 20000}``): certify an
             upper bound ``kappa_upper`` on every decided SLQC record; None = no certification.
+        executor: ``local`` (this process, or ``jobs`` spawned workers) or ``ray`` (one Ray task per
+            setting, streamed back into the same journal; see :mod:`slqc.executors`).
+        address: Ray cluster address for ``executor="ray"`` (None: a local instance with ``jobs`` CPUs).
 
     Returns:
         The list of records (dicts), in the order of the registry and of each grid,
@@ -483,6 +488,8 @@ def run_check(names: Iterable[str] | None = None, budget: str = "quick", device:
     check_budget(budget)
     if int(jobs) < 1:
         raise ValueError(f"--jobs must be >= 1, got {jobs}")
+    gpu_share = 1.0 / int(jobs) if str(device or "cpu").startswith("cuda") else 0.0
+    pool = make_executor(executor, jobs=int(jobs), address=address, num_gpus=gpu_share)
     if witness_dir is None:
         witness_dir = tempfile.mkdtemp(prefix="slqc-witnesses-")
     tasks = [(c.name, dict(s, seed=int(s.get("seed", 0)) + int(seed))) for c in claims for s in c.settings(budget)]
@@ -522,13 +529,11 @@ def run_check(names: Iterable[str] | None = None, budget: str = "quick", device:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
     try:
-        if int(jobs) <= 1 or len(todo) <= 1:
-            for i in todo:
-                finish(i, _evaluate_task(tasks[i][0], tasks[i][1], *args))
-        else:
-            _run_pool(tasks, todo, args, int(jobs), finish)
+        for j, recs in pool.map_unordered(_evaluate_task, [(tasks[i][0], tasks[i][1], *args) for i in todo]):
+            finish(todo[j], recs)
     except KeyboardInterrupt:
         signal.signal(signal.SIGINT, _exit_now)  # a second Ctrl-C leaves at once
+        pool.shutdown()
         bar.close()
         raise Interrupted(ordered(), len(results), len(tasks)) from None
     bar.close()
@@ -538,41 +543,6 @@ def run_check(names: Iterable[str] | None = None, budget: str = "quick", device:
 def _exit_now(signum: int, frame: Any) -> None:  # pragma: no cover - exercised by a subprocess test
     os.write(2, b"slqc: interrupted twice; exiting now\n")
     os._exit(130)
-
-
-def _run_pool(tasks: list, todo: list[int], args: tuple, jobs: int, finish) -> None:
-    """Evaluate the tasks ``todo`` in ``jobs`` spawned workers; on Ctrl-C cancel and terminate them."""
-    import multiprocessing as mp
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-    ctx = mp.get_context("spawn")  # never fork a process whose torch thread pools are already running
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker)
-    futures = {}
-    try:
-        futures = {pool.submit(_evaluate_task, tasks[i][0], tasks[i][1], *args): i for i in todo}
-        pending = set(futures)
-        while pending:
-            fin, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-            for fut in fin:
-                finish(futures[fut], fut.result())
-    except BaseException:
-        signal.signal(signal.SIGINT, _exit_now)
-        for fut in futures:
-            fut.cancel()
-        procs = list(getattr(pool, "_processes", {}).values())
-        for p in procs:
-            p.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
-        for p in procs:
-            p.join(timeout=5)
-        raise
-    pool.shutdown(wait=True)
-
-
-def _init_worker() -> None:
-    """Worker setup: one torch thread; Ctrl-C is the parent's to handle (it terminates the workers)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    torch.set_num_threads(1)
 
 
 def _evaluate_task(name: str, setting: dict, budget: str, device: Any, seed: int, witness_dir: str,

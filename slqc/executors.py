@@ -28,8 +28,12 @@ EXECUTORS = ("local", "ray")
 
 
 def _init_worker(threads: int) -> None:
+    """Worker setup: ``threads`` torch threads; Ctrl-C is the parent's to handle (it terminates the workers)."""
+    import signal
+
     import torch
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     torch.set_num_threads(threads)
 
 
@@ -63,8 +67,8 @@ class LocalExecutor:
         self._futures = list(index)
         pending = set(index)
         try:
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            while pending:  # a timeout, so that Ctrl-C reaches the parent promptly
+                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
                 for fut in done:
                     yield index[fut], fut.result()
         finally:
@@ -77,11 +81,11 @@ class LocalExecutor:
             return
         for fut in self._futures:
             fut.cancel()
-        procs = list(getattr(pool, "_processes", {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
+        procs = list((getattr(pool, "_processes", None) or {}).values())
         for p in procs:
             if p.is_alive():
                 p.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
         for p in procs:
             p.join(timeout=5)
 
