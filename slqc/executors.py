@@ -136,22 +136,25 @@ class RayExecutor:
         index = {}
         for i, a in enumerate(args):
             index[remote.remote(fn, a)] = i
-        self._refs = list(index)
-        pending = list(index)
+        self._refs = list(index)  # the tasks not yet returned; only these are ever cancelled
         try:
-            while pending:
-                done, pending = self.ray.wait(pending, num_returns=1)
+            while self._refs:  # a timeout, so that Ctrl-C reaches the driver promptly
+                done, self._refs = self.ray.wait(self._refs, num_returns=1, timeout=0.5)
                 for ref in done:
                     yield index[ref], self.ray.get(ref)
         finally:
             self.shutdown()
 
     def shutdown(self) -> None:
-        """Cancel unfinished tasks; stop the local instance if this executor started it."""
+        """Cancel unfinished tasks; stop the local instance if this executor started it.
+
+        Finished tasks are never cancelled: Ray 2.60 aborts the driver when a finished task is
+        force-cancelled while its completion is still being processed.
+        """
         for ref in self._refs:
             try:
                 self.ray.cancel(ref, force=True)
-            except Exception:  # noqa: BLE001 - a finished task cannot be cancelled
+            except Exception:  # noqa: BLE001 - a task that finished meanwhile cannot be cancelled
                 pass
         self._refs = []
         if self._started:
