@@ -124,22 +124,6 @@ def evaluate(model: MLP, X: torch.Tensor, T: torch.Tensor, loss: str, labels: to
     return total / m, (correct / m if labels is not None else None)
 
 
-def _make_optimizer(cfg: TrainConfig, model: MLP) -> torch.optim.Optimizer:
-    groups = [{"params": model.layer_params(l)} for l in range(1, model.n_layers + 1)]
-    m = cfg.method
-    if m == "dante":
-        return SNGD(groups, lr=cfg.lr, momentum=cfg.momentum)
-    if m in ("altmin-sgd", "sgd"):
-        return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum)
-    if m == "momentum":
-        return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum or 0.9)
-    if m == "adam":
-        return torch.optim.Adam(groups, lr=cfg.lr)
-    if m == "adagrad":
-        return torch.optim.Adagrad(groups, lr=cfg.lr)
-    return torch.optim.RMSprop(groups, lr=cfg.lr)
-
-
 @dataclass
 class TrainState:
     """Everything about a run that changes as it trains (saved in every checkpoint).

@@ -56,7 +56,7 @@ from tqdm.auto import tqdm
 from . import jsonio
 from .claims import CLAIMS, get_claim
 from .claims.base import BUDGETS, Claim, Problem, check_budget, positive_finite
-from .executors import EXECUTORS, make_executor
+from .executors import make_executor
 from .report import VERDICTS, setting_label
 from .search import ProbeResult
 from .search import probe as _probe_fn

@@ -41,7 +41,6 @@ import json
 import math
 import os
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -140,26 +139,11 @@ def save_witness(path: str, X: Any, Y: Any, z: Any, x: Any, eps: float, kappa: f
     return path
 
 
-@dataclass
-class Witness:
-    """A loaded witness file (plain numpy arrays and dicts)."""
-
-    X: np.ndarray
-    Y: np.ndarray
-    z: np.ndarray
-    x: np.ndarray
-    eps: float
-    kappa: float
-    model: dict
-    W2: np.ndarray | None
-    meta: dict
-    center: np.ndarray | None = None
-    radius: float | None = None
-    W2_star: np.ndarray | None = None
-
-
-def load_witness(path: str) -> Witness:
+def load_witness(path: str):
     """Read a witness file written by :func:`save_witness` (with the refusals of ``slqc verify``).
+
+    Returns:
+        :class:`slqc.verify.WitnessArrays` (plain numpy arrays and dicts).
 
     Raises:
         FileNotFoundError: no such file.
@@ -168,9 +152,7 @@ def load_witness(path: str) -> Witness:
     """
     from .verify import load_witness_arrays
 
-    w = load_witness_arrays(path)
-    return Witness(X=w.X, Y=w.Y, z=w.z, x=w.x, eps=w.eps, kappa=w.kappa, model=w.model, W2=w.W2, meta=w.meta,
-                   center=w.center, radius=w.radius, W2_star=w.W2_star)
+    return load_witness_arrays(path)
 
 
 def witness_name(claim: str, setting: dict, tag: str = "") -> str:

@@ -79,7 +79,7 @@ def validate(args: argparse.Namespace) -> None:
         raise ValueError("--address goes with --executor ray")
     if args.executor == "ray":
         try:
-            import ray  # noqa: F401
+            import ray  # noqa: F401 (only: is it installed?)
         except ImportError:
             raise ValueError('--executor ray needs Ray: pip install -e ".[ray]"') from None
     V.resolve_device(args.device)
