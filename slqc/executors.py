@@ -71,6 +71,8 @@ class LocalExecutor:
                 done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
                 for fut in done:
                     yield index[fut], fut.result()
+            pool, self._pool = self._pool, None
+            pool.shutdown(wait=True)  # all done: a clean stop, no worker is terminated
         finally:
             self.shutdown()
 
