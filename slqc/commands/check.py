@@ -153,6 +153,7 @@ def run(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(int(args.threads))
+    _print_thm2_estimate(args)
     witness_dir = args.witness_dir or tempfile.mkdtemp(prefix="slqc-witnesses-")
     journal = journal_path(args, witness_dir)
     C.output_file("--journal", journal)
@@ -197,3 +198,16 @@ def _falsify_records(args: argparse.Namespace, witness_dir: str) -> list[dict]:
             continue
         out += res.records()
     return out
+
+
+def _print_thm2_estimate(args: argparse.Namespace) -> None:
+    """Before a thorough run of Theorem 2 (the proof's sample sizes), print the predicted time."""
+    if args.budget != "thorough" or (args.claims and "thm2" not in args.claims):
+        return
+    from ..claims import get_claim
+    from ..claims.noisy_glm import estimate_seconds
+
+    e = estimate_seconds(get_claim("thm2").settings("thorough"), args.device)
+    print(f"slqc check: thm2 at the proof's sample sizes: estimated {e['seconds'] / 60:.1f} min of search on "
+          f"{e['device']} (engine {e['rate'] / 1e9:.3g} G multiply-adds/s; an upper bound: no early stop)",
+          file=sys.stderr, flush=True)
