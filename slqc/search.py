@@ -426,14 +426,9 @@ def _retract(S: _Search, x: torch.Tensor, steps: int = _RETRACT_STEPS) -> tuple[
     Returns:
         The new points (P, *S) and a mask of points that ended above the level set.
     """
-    P = x.shape[0]
     x = S.clip(x)
-    gap = S.values(x)
+    gap, r, u, t_out = _ray_from_z(S, x)
     below = gap <= S.eps
-    v = x.reshape(P, S.n) - S.zf
-    r = torch.linalg.vector_norm(v, dim=1)
-    u = torch.where((r > 0).unsqueeze(1), v / r.clamp_min(S.tiny).unsqueeze(1), S.random_dirs(P))
-    _, t_out = S.interval(u)
     ok = torch.isfinite(t_out) & (r > 0) & (t_out >= r)
     hi = torch.where(ok, t_out, r)
     lo = torch.where(ok, r, r)
@@ -447,6 +442,18 @@ def _retract(S: _Search, x: torch.Tensor, steps: int = _RETRACT_STEPS) -> tuple[
     out = torch.where(below.reshape((-1,) + (1,) * (x.ndim - 1)), new, x)
     good = ~below | (ok & up_end)
     return S.clip(out), good
+
+
+def _ray_from_z(S: _Search, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """For each point: its gap f(x) - f(z), its distance r from z, the unit ray u from z through it
+    (a random one where x = z), and the ray's exit time from the domain."""
+    P = x.shape[0]
+    gap = S.values(x)
+    v = x.reshape(P, S.n) - S.zf
+    r = torch.linalg.vector_norm(v, dim=1)
+    u = torch.where((r > 0).unsqueeze(1), v / r.clamp_min(S.tiny).unsqueeze(1), S.random_dirs(P))
+    _, t_out = S.interval(u)
+    return gap, r, u, t_out
 
 
 def _retract_secant(S: _Search, x: torch.Tensor, slope: torch.Tensor,
@@ -464,13 +471,8 @@ def _retract_secant(S: _Search, x: torch.Tensor, slope: torch.Tensor,
         The new points (P, *S) and a mask of points that ended above the level set.
     """
     iters = _SECANT_ITERS if iters is None else iters
-    P = x.shape[0]
-    gap = S.values(x)
+    gap, r, u, t_out = _ray_from_z(S, x)
     below = gap <= S.eps
-    v = x.reshape(P, S.n) - S.zf
-    r = torch.linalg.vector_norm(v, dim=1)
-    u = torch.where((r > 0).unsqueeze(1), v / r.clamp_min(S.tiny).unsqueeze(1), S.random_dirs(P))
-    _, t_out = S.interval(u)
     t_out = torch.where(torch.isfinite(t_out) & (t_out > r), t_out, r)
     tau = S.eps * (1 + _SECANT_TARGET)
     lo, flo = r, gap - tau
