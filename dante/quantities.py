@@ -18,7 +18,7 @@ a :class:`LayerProblem` and returns named values:
 ``kappa_cond2@eps`` the smallest kappa meeting condition 2 by itself: ``eps * grad_norm / inner``,
                     ``inf`` when ``inner <= 0`` (``kappa_min`` without the condition-1 zero; what
                     the plots draw, since near a reference condition 1 makes ``kappa_min`` 0).
-                    Also written as ``kappa_est@eps``, its older name, for readers of older logs.
+                    Older logs call it ``kappa_est@eps``.
 ``claimed_kappa@eps``  the paper's kappa for this layer (:func:`dante.claims.claimed_kappa`), or ``None``
 ``slqc@eps``        Definition 4 at the claimed kappa: ``kappa_min <= claimed kappa``; ``None`` with no claim
 ==================  ===============================================================================
@@ -47,7 +47,7 @@ from .losses import loss_value
 from .schedules import Schedule, every_step
 
 __all__ = ["Probe", "LayerProblem", "Quantity", "Loss", "GradNorm", "InnerProduct", "Distance", "Cosine",
-           "KappaMin", "Condition2Kappa", "KappaEstimate", "SLQCCheck", "default_quantities"]
+           "KappaMin", "Condition2Kappa", "SLQCCheck", "default_quantities"]
 
 
 class Probe:
@@ -222,7 +222,7 @@ class Condition2Kappa(Quantity):
     """``eps ||g|| / <g, W_l - W_l*>``: the smallest kappa meeting condition 2 of Definition 4 by itself.
 
     Equal to :class:`KappaMin` wherever condition 1 fails; ``inf`` when ``<g, W_l - W_l*> <= 0``.
-    Also logged under its older name ``kappa_est`` (same value).
+    Logs before this name wrote it as ``kappa_est``; the plotter and the summary read both.
     """
 
     name = "kappa_cond2"
@@ -235,10 +235,7 @@ class Condition2Kappa(Quantity):
         inner = problem.inner
         value = self.eps * problem.grad_norm / inner if inner > 0 else math.inf
         e = f"{self.eps:g}"
-        return {f"kappa_cond2@{e}": value, f"kappa_est@{e}": value}
-
-
-KappaEstimate = Condition2Kappa  # older name of the class (same quantity)
+        return {f"kappa_cond2@{e}": value}
 
 
 class SLQCCheck(Quantity):

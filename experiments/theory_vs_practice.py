@@ -5,7 +5,7 @@ instruments of :mod:`dante.instruments` measure, about four times per data pass,
 ``l`` the layer problem ``f(W_l)`` (other layers fixed) against the reference ``W_l*`` = the final
 weights of the run:
 
-* ``kappa_est@eps = eps ||g|| / <g, W_l - W_l*>``: the smallest kappa for which condition 2 of
+* ``kappa_cond2@eps = eps ||g|| / <g, W_l - W_l*>``: the smallest kappa for which condition 2 of
   Definition 4 holds at this iterate (``inf`` when the gradient points away from ``W_l*``);
 * the cosine between ``g`` and ``W_l - W_l*``;
 * the claimed kappa of the matching theorem (:func:`dante.claims.claimed_kappa`): Theorem 3
@@ -102,7 +102,7 @@ def layer_stats(series: dict[str, list], eps: float) -> dict[str, Any]:
     works).
     """
     e = f"{eps:g}"
-    kap = [_num(v) for v in series.get(f"kappa_est@{e}", [])]
+    kap = [_num(v) for v in series.get(f"kappa_cond2@{e}", [])]
     claimed = [_num(v) for v in series.get(f"claimed_kappa@{e}", [])]
     holds = series.get(f"slqc@{e}", [])
     cos = [_num(v) for v in series.get("cosine", [])]
@@ -162,7 +162,7 @@ def plot_theory(entries: Sequence[dict[str, Any]], path, eps: float, title: str)
             dist = [_num(v) for v in s.get("dist", [None] * len(s["step"]))]
             keep = [i for i, d in enumerate(dist) if d is None or d > AT_REF_TOL]  # W_l = W_l*: omitted
             x = [s["step"][i] for i in keep]
-            kall = s.get(f"kappa_est@{e}", [])
+            kall = s.get(f"kappa_cond2@{e}", [])
             k = [_num(kall[i]) if i < len(kall) else None for i in keep]
             pts = [(xi, ki) for xi, ki in zip(x, k) if ki is not None and math.isfinite(ki) and ki > 0]
             bad = [xi for xi, ki in zip(x, k) if ki is None or not math.isfinite(ki) or ki <= 0]

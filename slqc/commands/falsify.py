@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import os
 
+from ..claims.base import BUDGETS
 
-#: the claims and budgets of :mod:`slqc.falsify` (repeated here so that building the parser imports no torch;
+#: the claims of :mod:`slqc.falsify` (repeated here so that the parser does not import the adversary;
 #: a test checks they agree)
 SUPPORTED = ("hazan", "thm1", "thm3", "cor1", "cor2", "thm4", "thm5", "thm6", "thm7")
-BUDGETS = ("quick", "standard", "thorough")
 
 
 def add_parser(sub) -> None:

@@ -67,7 +67,7 @@ def test_cli_train_writes_run_dir_and_plot(tmp_path, capsys):
     recs = list(read_jsonl(run / "metrics.jsonl"))
     evals = [r for r in recs if r["kind"] == "eval"]
     assert final["test_acc"] == pytest.approx(evals[-1]["test_acc"]) and final["status"] == "completed"
-    assert any(r["kind"] == "instrument" and "layer1.full.kappa_est@0.01" in r for r in recs)
+    assert any(r["kind"] == "instrument" and "layer1.full.kappa_cond2@0.01" in r for r in recs)
     assert (run / "checkpoints" / "last.pt").is_file() and (run / "checkpoints" / "model.pt").is_file()
     assert main(["plot", str(run), "--out", str(tmp_path / "p.png")]) == 0
     assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

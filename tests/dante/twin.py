@@ -68,7 +68,6 @@ def measure_layers_bruteforce(model, X: torch.Tensor, T: torch.Tensor, loss: str
             k = f"{float(e):g}"
             cond2 = e * gn / inner if inner > 0 else math.inf
             out[p + f"kappa_cond2@{k}"] = cond2
-            out[p + f"kappa_est@{k}"] = cond2
             out[p + f"kappa_min@{k}"] = 0.0 if f - f_ref <= e else (cond2 if gn > 0 else math.inf)
             kappa, src = claimed_kappa(l, L, claim_info["activation"], claim_info["output_activation"], claim_info["loss"],
                                        e, radius, outer_radius=outer, n_outputs=claim_info.get("n_outputs"))

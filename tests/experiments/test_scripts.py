@@ -116,6 +116,7 @@ def test_script_quick(case, tmp_path):
         st = next(iter(r["layers"].values()))["0.1"]
         for key in ("held", "held_by_2", "cond1", "inner_pos", "median_kappa_est", "claim"):
             assert key in st
+        assert st["median_kappa_est"] > 0  # read from the logged kappa_cond2 series, not missing
 
 
 def test_table1_rows_per_method_and_paper_column(tmp_path):
