@@ -229,14 +229,18 @@ class Checker:
         return rec
 
     # ------------------------------------------------------------------ the SLQC verdict
-    def slqc_record(self, claim: Claim, setting: Mapping[str, Any], problem: Problem) -> dict:
+    def slqc_record(self, claim: Claim, setting: Mapping[str, Any], problem: Problem,
+                    result: ProbeResult | None = None) -> dict:
         """Verdict of one (claim, setting) for a claim of the form "f is (eps, kappa, z)-SLQC on B(c, R)".
+
+        ``result``: the search's result on this problem when it was already run (instance
+        batching, :meth:`slqc_records`); None runs it here.
 
         With ``certify`` set on the checker, a decided record also gets ``kappa_upper``: the
         certified upper bound of :func:`slqc.certify.certify` on the empirical kappa (models the
         certifier can bound only; the note says when it cannot).
         """
-        rec = self._slqc_verdict(claim, setting, problem)
+        rec = self._slqc_verdict(claim, setting, problem, result)
         decided = rec["verdict"] in ("holds", "vacuous") and rec.get("kappa_empirical") is not None
         if self.certify is not None and decided:
             self._add_upper(rec, problem)
@@ -261,7 +265,69 @@ class Checker:
         rec["certify"] = {"lower": float(res.lower), "upper": float(res.upper), "boxes": int(res.boxes),
                           "seconds": float(res.seconds), "stopped": getattr(res, "stopped", None)}
 
-    def _slqc_verdict(self, claim: Claim, setting: Mapping[str, Any], problem: Problem) -> dict:
+    @staticmethod
+    def search_needed(claim: Claim, setting: Mapping[str, Any], problem: Problem) -> tuple[float, float | None] | None:
+        """(eps, kappa_stop) of the search a SLQC verdict runs on this problem; None when it decides without one
+        (hypotheses that fail on the data, or an analytic bound that makes the claim vacuous)."""
+        eps = float(setting["eps"])
+        if any(not v[0] for v in problem.hypotheses.values()):
+            return None
+        if problem.gap_upper is not None and problem.gap_upper <= eps:
+            return None
+        kappa_c = claim.kappa(setting)
+        return eps, (kappa_c if positive_finite(kappa_c) else None)
+
+    def slqc_records(self, items: list[tuple[Claim, Mapping[str, Any], Problem]]) -> list[dict]:
+        """:meth:`slqc_record` for several SLQC settings, their searches run as batched searches.
+
+        Problems whose objectives stack (:func:`slqc.stack.batch_key`: same shapes, activation
+        family and loss) are searched together, B instances x P points per kernel
+        (:func:`slqc.search.probe_batch`); each result equals that of its own search up to float
+        rounding, so the verdicts are the same as one setting at a time.
+        """
+        from .search import probe_batch
+        from .stack import batch_key
+
+        results: dict[int, ProbeResult | None] = {}
+        groups: dict[Any, list[int]] = {}
+        for i, (claim, setting, problem) in enumerate(items):
+            need = self.search_needed(claim, setting, problem)
+            if need is None:
+                results[i] = None
+                continue
+            key = (batch_key(problem.f), tuple(problem.z.shape))
+            groups.setdefault(key if key[0] is not None else ("alone", i), []).append(i)
+        for idx in groups.values():
+            needs = [self.search_needed(*items[i]) for i in idx]
+            probs = [items[i][2] for i in idx]
+            try:
+                outs = probe_batch([p.f for p in probs], [p.z for p in probs], [e for e, _ in needs],
+                                   [p.radius for p in probs], centers=[p.center for p in probs],
+                                   budget=self.probe_budget, seed=list(self.seeds), device=self.device,
+                                   kappa_stop=[k for _, k in needs])
+            except ValueError:  # the batch as a whole refused: one at a time, each with its own error
+                outs = [None] * len(idx)
+            for i, r in zip(idx, outs):
+                results[i] = r
+        recs = []
+        for i, (claim, setting, problem) in enumerate(items):
+            r = results.get(i)
+            try:
+                if isinstance(r, Exception):
+                    raise r
+                recs.append(self.slqc_record(claim, setting, problem, r))
+            except ValueError as err:  # as one setting alone would report it (see _evaluate_task)
+                recs.append(self.error_record(claim, setting, err))
+        return recs
+
+    def error_record(self, claim: Claim, setting: Mapping[str, Any], err: Exception) -> dict:
+        """The record of a setting the engine refused: inconclusive, with the error in the note."""
+        return self.record(claim, setting, kappa_claimed=_safe_kappa(claim, setting), kappa_empirical=None,
+                           verdict="inconclusive", witness=None, points=0, seconds=0.0, note=f"error: {err}",
+                           vacuous_as_stated=False)
+
+    def _slqc_verdict(self, claim: Claim, setting: Mapping[str, Any], problem: Problem,
+                      result: ProbeResult | None = None) -> dict:
         """The verdict record of :meth:`slqc_record`, before any certification."""
         t0 = time.perf_counter()
         eps = float(setting["eps"])
@@ -279,11 +345,12 @@ class Checker:
                                seconds=time.perf_counter() - t0, slack=None, vacuous_as_stated=True,
                                searched=searched, note=f"no point has f(x)-f(z) > eps: sup gap <= "
                                                    f"{problem.gap_upper:.3g} <= eps (analytic bound)", **common)
-        res = self.probe(problem, eps, kappa_stop=kappa_c if usable else None)
+        searched_here = result is None
+        res = self.probe(problem, eps, kappa_stop=kappa_c if usable else None) if searched_here else result
         res, found_at = self._with_candidates(problem, eps, res, kappa_c if usable else math.inf)
         n_cand = 0 if problem.candidates is None else int(problem.candidates.shape[0])
         searched = self.searched(res, candidates=n_cand)
-        secs = time.perf_counter() - t0
+        secs = time.perf_counter() - t0 + (0.0 if searched_here else result.seconds)
         above = res.max_gap > eps or res.kappa > 0
         as_stated = (not usable) or not above
         flags = dict(no_kappa_point=bool(res.violation), vacuous_as_stated=as_stated, searched=searched)
@@ -351,11 +418,6 @@ class Checker:
 
 
 # ---------------------------------------------------------------------- several search seeds
-def _probe_takes_seed_list() -> bool:
-    """True when :func:`slqc.search.probe` runs a sequence of seeds itself (and reports ``searched``)."""
-    return "searched" in {f.name for f in dataclasses.fields(ProbeResult)}
-
-
 #: the keyword arguments :func:`slqc.witness.save_witness` accepts (the domain and W2* are recent)
 _SAVE_PARAMS = frozenset(inspect.signature(save_witness).parameters)
 
@@ -373,44 +435,11 @@ def probe_seeds(problem: Problem, eps: float, seeds: Iterable[int], budget: str,
         device: torch device.
 
     Returns:
-        A :class:`ProbeResult` (the worst point over the seeds run; points and seconds summed),
-        with ``searched["seeds"]`` naming the seeds that ran.
+        A :class:`ProbeResult` (the worst point over the seeds run; points summed), with
+        ``searched["seeds"]`` naming the seeds that ran.
     """
-    seeds = [int(s) for s in seeds]
-    kw = dict(center=problem.center, budget=budget, device=device, kappa_stop=kappa_stop)
-    if _probe_takes_seed_list() and len(seeds) > 1:
-        return _probe_fn(problem.f, problem.z, eps, problem.radius, seed=seeds, **kw)
-    best: ProbeResult | None = None
-    ran, points, secs, max_gap, strategies = [], 0, 0.0, -math.inf, {}
-    for s in seeds:
-        r = _probe_fn(problem.f, problem.z, eps, problem.radius, seed=s, **kw)
-        ran.append(s)
-        points += r.points_evaluated
-        secs += r.seconds
-        max_gap = max(max_gap, r.max_gap)
-        for name, v in r.strategies.items():
-            strategies.setdefault(name, {"kappa": 0.0, "points": 0, "seconds": 0.0})
-            strategies[name] = {"kappa": max(strategies[name]["kappa"], v["kappa"]),
-                                "points": strategies[name]["points"] + v["points"],
-                                "seconds": strategies[name]["seconds"] + v["seconds"]}
-        if best is None or _worse(r, best):
-            best = r
-        if r.violation or r.exceeded:
-            break
-    assert best is not None, "probe_seeds needs at least one seed"
-    out = dataclasses.replace(best, points_evaluated=points, seconds=secs, max_gap=max_gap, strategies=strategies)
-    prior = dict(getattr(best, "searched", None) or {})
-    prior.update(seeds=ran, budget=budget)
-    try:
-        object.__setattr__(out, "searched", prior)
-    except AttributeError:  # pragma: no cover - slotted dataclass
-        pass
-    return out
-
-
-def _worse(r: ProbeResult, than: ProbeResult) -> bool:
-    """Order of results: a violation beats an excess beats a larger kappa."""
-    return (r.violation, r.exceeded, r.kappa) > (than.violation, than.exceeded, than.kappa)
+    return _probe_fn(problem.f, problem.z, eps, problem.radius, center=problem.center, budget=budget,
+                     seed=[int(s) for s in seeds], device=device, kappa_stop=kappa_stop)
 
 
 # ---------------------------------------------------------------------- the run
@@ -455,7 +484,7 @@ def journal_records(path: str) -> dict[str, list[dict]]:
 def run_check(names: Iterable[str] | None = None, budget: str = "quick", device: Any = None, seed: int = 0,
               witness_dir: str | None = None, progress: bool = True, jobs: int = 1, journal: str | None = None,
               resume: bool = False, certify: Mapping[str, Any] | None = None, executor: str = "local",
-              address: str | None = None) -> list[dict]:
+              address: str | None = None, batch: int = 8) -> list[dict]:
     """Run the checks of the named claims (all by default) and return their records.
 
     Args:
@@ -475,19 +504,24 @@ def run_check(names: Iterable[str] | None = None, budget: str = "quick", device:
         executor: ``local`` (this process, or ``jobs`` spawned workers) or ``ray`` (one Ray task per
             setting, streamed back into the same journal; see :mod:`slqc.executors`).
         address: Ray cluster address for ``executor="ray"`` (None: a local instance with ``jobs`` CPUs).
+        batch: instance batching: up to this many SLQC settings of one shape share one batched
+            search (:func:`plan_batches`, :meth:`Checker.slqc_records`); 1 = one setting at a time.
+            The records are the same either way, up to float rounding.
 
     Returns:
         The list of records (dicts), in the order of the registry and of each grid,
         whatever the number of jobs.
 
     Raises:
-        ValueError: unknown claim name or budget, jobs < 1.
+        ValueError: unknown claim name or budget, jobs < 1, batch < 1.
         Interrupted: Ctrl-C; the workers are stopped and the exception carries the finished records.
     """
     claims = select_claims(names)
     check_budget(budget)
     if int(jobs) < 1:
         raise ValueError(f"--jobs must be >= 1, got {jobs}")
+    if int(batch) < 1:
+        raise ValueError(f"--batch must be >= 1, got {batch}")
     gpu_share = 1.0 / int(jobs) if str(device or "cpu").startswith("cuda") else 0.0
     pool = make_executor(executor, jobs=int(jobs), address=address, num_gpus=gpu_share)
     if witness_dir is None:
@@ -528,9 +562,11 @@ def run_check(names: Iterable[str] | None = None, budget: str = "quick", device:
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
+    batches = plan_batches(tasks, todo, int(batch))
     try:
-        for j, recs in pool.map_unordered(_evaluate_task, [(tasks[i][0], tasks[i][1], *args) for i in todo]):
-            finish(todo[j], recs)
+        for j, recs_list in pool.map_unordered(_evaluate_batch, [([tasks[i] for i in b], *args) for b in batches]):
+            for i, recs in zip(batches[j], recs_list):
+                finish(i, recs)
     except KeyboardInterrupt:
         signal.signal(signal.SIGINT, _exit_now)  # a second Ctrl-C leaves at once
         pool.shutdown()
@@ -555,9 +591,60 @@ def _evaluate_task(name: str, setting: dict, budget: str, device: Any, seed: int
     try:
         return claim.evaluate(setting, checker)
     except ValueError as err:
-        return [checker.record(claim, setting, kappa_claimed=_safe_kappa(claim, setting), kappa_empirical=None,
-                               verdict="inconclusive", witness=None, points=0, seconds=0.0, note=f"error: {err}",
-                               vacuous_as_stated=False)]
+        return [checker.error_record(claim, setting, err)]
+
+
+def batchable(claim: Claim) -> bool:
+    """True for a claim whose verdict is the plain SLQC check (its settings can share a batched search)."""
+    return claim.kind == "slqc" and type(claim).evaluate is Claim.evaluate
+
+
+def _group_key(name: str, setting: Mapping[str, Any]) -> tuple:
+    """Settings with equal keys probably stack (shapes and activation family); the worker regroups exactly."""
+    act = str(setting.get("activation", ""))
+    fam = "plin" if act in ("generalized_relu", "relu", "identity") else act
+    return tuple(setting.get(k) for k in ("m", "d", "k", "hidden")) + (fam,)
+
+
+def plan_batches(tasks: list[tuple[str, dict]], todo: list[int], batch: int) -> list[list[int]]:
+    """Task indices grouped into instance batches of at most ``batch`` (other claims: one per batch).
+
+    Settings of batchable claims (:func:`batchable`) with the same :func:`_group_key` go
+    together, in registry order; every other setting is a batch of its own.
+    """
+    out: list[list[int]] = []
+    groups: dict[tuple, list[int]] = {}
+    for i in todo:
+        name, setting = tasks[i]
+        if batch > 1 and batchable(get_claim(name)):
+            groups.setdefault(_group_key(name, setting), []).append(i)
+        else:
+            out.append([i])
+    for idx in groups.values():
+        out.extend(idx[s:s + batch] for s in range(0, len(idx), batch))
+    return sorted(out, key=lambda b: b[0])
+
+
+def _evaluate_batch(items: list[tuple[str, dict]], budget: str, device: Any, seed: int, witness_dir: str,
+                    certify: dict | None = None) -> list[list[dict]]:
+    """Records of several settings (one list per setting, in order), their SLQC searches batched."""
+    if len(items) == 1:
+        return [_evaluate_task(items[0][0], items[0][1], budget, device, seed, witness_dir, certify)]
+    checker = Checker(budget, device=device, seed=seed, witness_dir=witness_dir)
+    checker.certify = certify
+    built: list[tuple[Claim, dict, Problem]] = []
+    out: list[list[dict] | None] = [None] * len(items)
+    where: list[int] = []
+    for j, (name, setting) in enumerate(items):
+        claim = get_claim(name)
+        try:
+            built.append((claim, setting, claim.build(setting, device=device)))
+            where.append(j)
+        except ValueError as err:
+            out[j] = [checker.error_record(claim, setting, err)]
+    for j, rec in zip(where, checker.slqc_records(built)):
+        out[j] = [rec]
+    return out  # type: ignore[return-value]
 
 
 def _safe_kappa(claim: Claim, setting: Mapping[str, Any]) -> float:

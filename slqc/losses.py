@@ -27,31 +27,35 @@ class Loss:
 
     name: str
 
-    def per_sample(self, t: torch.Tensor, y: torch.Tensor, act: Activation, multi: bool) -> torch.Tensor:
+    def per_sample(self, t: torch.Tensor, y: torch.Tensor, act: Activation, multi: bool,
+                   axis: int = -1) -> torch.Tensor:
         """Per-sample loss.
 
         Args:
             t: pre-activations, (..., m) for a single output or (..., m, k) for k outputs.
             y: targets broadcastable to ``t``.
             act: the output activation.
-            multi: True when the last axis of ``t`` indexes outputs.
+            multi: True when ``axis`` of ``t`` indexes outputs.
+            axis: the outputs' axis (the last by default; the batched search lays them out
+                (..., k, m), with axis -2, so that every pass runs over contiguous memory).
 
         Returns:
             Tensor (..., m).
         """
         if self.name == "squared":
-            r = act.phi(t) - y
+            p = torch.softmax(t, dim=axis) if act.name == "softmax" else act.phi(t)
+            r = p - y
             r2 = r * r
-            return r2.sum(-1) if multi else r2
+            return r2.sum(axis) if multi else r2
         if self.name == "bce":
             if act.name != "sigmoid":
                 raise ValueError("bce (binary cross-entropy) needs the sigmoid activation")
             ll = y * F.logsigmoid(t) + (1 - y) * F.logsigmoid(-t)
-            return -(ll.sum(-1) if multi else ll)
+            return -(ll.sum(axis) if multi else ll)
         if self.name == "ce":
             if act.name != "softmax" or not multi:
                 raise ValueError("ce (multi-class cross-entropy) needs the softmax activation and 2-D targets (m, k)")
-            return -(y * torch.log_softmax(t, dim=-1)).sum(-1)
+            return -(y * torch.log_softmax(t, dim=axis)).sum(axis)
         raise ValueError(f"unknown loss {self.name!r}; choose one of: {', '.join(LOSSES)}")
 
 

@@ -63,7 +63,8 @@ import torch
 from tqdm.auto import tqdm
 
 from . import _validate as V
-from .definitions import SLQCTerms, f_at, kappa_from_terms, slqc_terms
+from .definitions import SLQCTerms, f_at, kappa_from_terms
+from .stack import stack_objectives
 
 BUDGETS: dict[str, dict[str, int]] = {
     # samples: ball samples; rays: rays from z; grid: points per ray before bisection;
@@ -152,59 +153,157 @@ class ProbeResult:
 
 
 class _Stop(Exception):
-    """Raised inside the search when a violation / kappa_stop excess ends it."""
+    """Raised inside the search when every instance has stopped (violation, kappa_stop, error)."""
+
+
+def _pad(rows: Sequence[torch.Tensor | None], n: int, dt, dev) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stack per-instance (count_b, n) tensors into (B, max count, n) and a (B, max count) valid mask.
+
+    Missing rows (None: the instance draws nothing) count 0. Padding repeats an instance's
+    first row (or is 0 when it has none): padded points are real points that are evaluated
+    but never counted, never kept as best points and never pooled.
+    """
+    counts = [0 if r is None else int(r.shape[0]) for r in rows]
+    Q = max(counts + [0])
+    out = torch.zeros(len(rows), Q, n, dtype=dt, device=dev)
+    valid = torch.zeros(len(rows), Q, dtype=torch.bool, device=dev)
+    for b, r in enumerate(rows):  # loop over instances (setup, not the hot path)
+        c = counts[b]
+        if c:
+            out[b, :c] = r
+            out[b, c:] = r[0]
+            valid[b, :c] = True
+    return out, valid
 
 
 class _Search:
-    """State shared by the strategies of one seed: best point (on the device), counters, stop rule."""
+    """State of one seed of the search over B instances: best points (on the device), counters, stop rule.
 
-    def __init__(self, f, z, fz, eps, center, radius, kappa_stop, seed: int):
-        self.f, self.z, self.fz, self.eps, self.c, self.R = f, z, fz, eps, center, radius
-        self.kappa_stop = kappa_stop
-        self.seed = int(seed)
-        self.gen = torch.Generator()
-        self.gen.manual_seed(self.seed)
+    Every per-instance quantity has a leading instance axis: points are (B, P, n) (flat), values
+    (B, P). ``mask`` (B,) says which instances take part in what runs now (not stopped, and in
+    the current stage / ascent); ``live`` is its host copy. Only taking-part instances draw
+    random numbers, are counted, and update their best point, so an instance follows exactly
+    the path it follows when searched alone (same seed, same draws, same decisions).
+    """
+
+    def __init__(self, F, z, fz, eps, center, radius, kappa_stop, seeds: Sequence[int]):
+        self.F = F
+        self.B = z.shape[0]
+        self.shape = z.shape[1:]
         self.dev, self.dt = z.device, z.dtype
-        fi = torch.finfo(z.dtype)
+        fi = torch.finfo(self.dt)
         self.tiny = fi.tiny
         # clipped points lie at distance <= R (1 - shrink) from c, so ||x - c|| <= R after rounding
         self.shrink = 8 * fi.eps
-        self.n = z.numel()
-        self.shape = z.shape
-        self.zf = z.reshape(-1)
-        self.cf = center.reshape(-1)
+        self.n = int(math.prod(self.shape))
+        self.seeds = [int(s) for s in seeds]
+        self.gens = []
+        for s in self.seeds:
+            g = torch.Generator()
+            g.manual_seed(s)
+            self.gens.append(g)
+        self.zf = z.reshape(self.B, self.n)
+        self.cf = center.reshape(self.B, self.n)
+        self.Rl = [float(r) for r in radius]
+        self.R = torch.tensor(self.Rl, dtype=self.dt, device=self.dev)
+        self.lim = torch.tensor([r * (1 - self.shrink) for r in self.Rl], dtype=self.dt, device=self.dev)
+        self.epsl = [float(e) for e in eps]
+        self.eps = torch.tensor(self.epsl, dtype=self.dt, device=self.dev).unsqueeze(1)  # (B, 1)
+        self.fz = fz.reshape(self.B, 1)
+        self.kappa_stop = list(kappa_stop)
         zc = self.zf - self.cf
-        self.z_in = bool(torch.linalg.vector_norm(zc) <= radius)
+        self.z_in = (torch.linalg.vector_norm(zc, dim=1) <= self.R).tolist()
         # the point of the domain nearest to z (z itself when z lies inside)
-        self.zp = self.clip(z.unsqueeze(0)).reshape(-1)
-        self.best_k = torch.zeros((), dtype=self.dt, device=self.dev)
+        self.zp = self.clip(self.zf.unsqueeze(1)).reshape(self.B, self.n)
+        B = self.B
+        self.best_k = torch.zeros(B, dtype=self.dt, device=self.dev)
         self.best_x = self.zp.clone()
-        self.best_t = torch.zeros(3, dtype=self.dt, device=self.dev)
-        self.local_k = torch.zeros((), dtype=self.dt, device=self.dev)
-        self.max_gap = torch.full((), -math.inf, dtype=self.dt, device=self.dev)
-        self.nonfinite = torch.zeros((), dtype=torch.bool, device=self.dev)
-        self.points = 0
-        self.violation = False
-        self.exceeded = False
-        self.chunk = max(1, _CHUNK_ELEMS // max(1, self.n))
-        self.pool: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []  # (x flat, kappa, score)
+        self.best_t = torch.zeros(B, 3, dtype=self.dt, device=self.dev)
+        self.local_k = torch.zeros(B, dtype=self.dt, device=self.dev)
+        self.max_gap = torch.full((B,), -math.inf, dtype=self.dt, device=self.dev)
+        self.nonfinite = torch.zeros(B, dtype=torch.bool, device=self.dev)
+        self.points = torch.zeros(B, dtype=torch.int64, device=self.dev)
+        self.violation = [False] * B
+        self.exceeded = [False] * B
+        self.error: list[str | None] = [None] * B
+        self.alive = [True] * B
+        self.set_live([True] * B)
+        self.chunk = max(1, _CHUNK_ELEMS // max(1, self.n * B))
+        self.pool: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []  # (x flat, kappa, score), (B, P, ...)
         self.collect = True
+
+    def set_live(self, live: Sequence[bool]) -> None:
+        """Instances that take part from now on (never one that stopped)."""
+        self.live = [bool(a) and bool(b) for a, b in zip(live, self.alive)]
+        self.mask = torch.tensor(self.live, dtype=torch.bool, device=self.dev)
+        # only the instances taking part are evaluated: Fl is the stack of those (idx in F)
+        self.idx = [b for b in range(self.B) if self.live[b]]
+        self.all_live = len(self.idx) == self.B
+        self.Fl = self.F if self.all_live else (self.F.select(self.idx) if self.idx else None)
+        self.idx_t = torch.tensor(self.idx, dtype=torch.long, device=self.dev)
+
+    def sub(self, x: torch.Tensor) -> torch.Tensor:
+        """The rows of x (B, ...) of the instances taking part."""
+        return x if self.all_live else x.index_select(0, self.idx_t)
+
+    def full(self, v: torch.Tensor) -> torch.Tensor:
+        """Rows of the instances taking part back into a (B, ...) tensor (zeros elsewhere); differentiable."""
+        if self.all_live:
+            return v
+        return torch.zeros((self.B,) + tuple(v.shape[1:]), dtype=v.dtype, device=v.device).index_copy(0, self.idx_t, v)
+
+    # -- random draws, per instance from its own generator ------------------------------------
+    def _dirs1(self, b: int, P: int) -> torch.Tensor:
+        u = torch.randn(P, self.n, generator=self.gens[b], dtype=self.dt).to(self.dev)
+        return u / torch.linalg.vector_norm(u, dim=1, keepdim=True).clamp_min(self.tiny)
+
+    def _dirs_to1(self, b: int, pts: torch.Tensor) -> torch.Tensor:
+        """Unit directions from z_b towards points (P, n) (random where a point equals z)."""
+        v = pts - self.zf[b]
+        nrm = torch.linalg.vector_norm(v, dim=1, keepdim=True)
+        return torch.where(nrm > 0, v / nrm.clamp_min(self.tiny), self._dirs1(b, pts.shape[0]))
+
+    def _ball1(self, b: int, P: int, sobol: bool = False) -> torch.Tensor:
+        """P points of B(c_b, R_b) (flat, (P, n)), uniform in volume; scrambled Sobol when asked and possible."""
+        if sobol and self.n + 1 <= _SOBOL_MAX_DIM:
+            eng = torch.quasirandom.SobolEngine(self.n + 1, scramble=True, seed=self.seeds[b])
+            q = eng.draw(P, dtype=torch.float64)
+            lo, hi = 1e-12, 1 - 1e-12
+            g = math.sqrt(2) * torch.erfinv(2 * q[:, :self.n].clamp(lo, hi) - 1)
+            u = (g / torch.linalg.vector_norm(g, dim=1, keepdim=True).clamp_min(1e-300)).to(self.dt).to(self.dev)
+            r = q[:, self.n].to(self.dt).to(self.dev)
+        else:
+            u = self._dirs1(b, P)
+            r = torch.rand(P, generator=self.gens[b], dtype=self.dt).to(self.dev)
+        return self.cf[b] + (self.Rl[b] * r ** (1.0 / self.n)).unsqueeze(1) * u
+
+    def per_instance(self, fn: Callable[[int], torch.Tensor | None]) -> tuple[torch.Tensor, torch.Tensor]:
+        """fn(b) for every taking-part instance (the others draw nothing), padded: (B, Q, n) and valid (B, Q)."""
+        rows = [fn(b) if self.live[b] else None for b in range(self.B)]
+        return _pad(rows, self.n, self.dt, self.dev)
+
+    def random_dirs(self, P: int) -> torch.Tensor:
+        """P random unit directions per taking-part instance (zeros for the others): (B, P, n)."""
+        out = torch.zeros(self.B, P, self.n, dtype=self.dt, device=self.dev)
+        for b in range(self.B):  # loop over instances: each draws from its own generator
+            if self.live[b]:
+                out[b] = self._dirs1(b, P)
+        return out
 
     # -- geometry ---------------------------------------------------------------------------
     def clip(self, x: torch.Tensor) -> torch.Tensor:
-        """Projection of each point of x (P, ...) onto B(c, R (1 - shrink)); points inside stay put."""
-        P = x.shape[0]
-        d = x.reshape(P, self.n) - self.cf
-        nrm = torch.linalg.vector_norm(d, dim=1, keepdim=True)
-        lim = self.R * (1 - self.shrink)
-        scale = torch.clamp(lim / nrm.clamp_min(self.tiny), max=1.0)
-        return (self.cf + d * scale).reshape(x.shape)
+        """Projection of each point of x (B, P, ...) onto B(c_b, R_b (1 - shrink)); points inside stay put."""
+        B, P = x.shape[0], x.shape[1]
+        d = x.reshape(B, P, self.n) - self.cf.unsqueeze(1)
+        nrm = torch.linalg.vector_norm(d, dim=2, keepdim=True)
+        scale = torch.clamp(self.lim.reshape(B, 1, 1) / nrm.clamp_min(self.tiny), max=1.0)
+        return (self.cf.unsqueeze(1) + d * scale).reshape(x.shape)
 
     def interval(self, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Entry and exit times [t_in, t_out] (t >= 0) of z + t u in B(c, R) for unit u (P, n); NaN if none."""
+        """Entry and exit times [t_in, t_out] (t >= 0) of z + t u in the domain for unit u (B, P, n); NaN if none."""
         zc = self.zf - self.cf
-        bu = u @ zc
-        disc = bu * bu - (zc @ zc - self.R**2)
+        bu = torch.einsum("bpn,bn->bp", u, zc)
+        disc = bu * bu - ((zc * zc).sum(1) - self.R**2).unsqueeze(1)
         sq = torch.sqrt(disc.clamp_min(0))
         t_out = -bu + sq
         t_in = (-bu - sq).clamp_min(0)
@@ -212,169 +311,256 @@ class _Search:
         nan = torch.full_like(t_out, float("nan"))
         return torch.where(ok, t_in, nan), torch.where(ok, t_out, nan)
 
-    def random_dirs(self, P: int) -> torch.Tensor:
-        u = torch.randn(P, self.n, generator=self.gen, dtype=self.dt).to(self.dev)
-        return u / torch.linalg.vector_norm(u, dim=1, keepdim=True).clamp_min(self.tiny)
-
-    def dirs_to(self, pts: torch.Tensor) -> torch.Tensor:
-        """Unit directions from z towards points (P, n) (random where a point equals z)."""
-        v = pts - self.zf
-        nrm = torch.linalg.vector_norm(v, dim=1, keepdim=True)
-        return torch.where(nrm > 0, v / nrm.clamp_min(self.tiny), self.random_dirs(pts.shape[0]))
-
-    def ball_points(self, P: int, sobol: bool = False) -> torch.Tensor:
-        """P points of B(c, R) (flat, (P, n)), uniform in volume; scrambled Sobol when asked and possible."""
-        if sobol and self.n + 1 <= _SOBOL_MAX_DIM:
-            eng = torch.quasirandom.SobolEngine(self.n + 1, scramble=True, seed=self.seed)
-            q = eng.draw(P, dtype=torch.float64)
-            lo, hi = 1e-12, 1 - 1e-12
-            g = math.sqrt(2) * torch.erfinv(2 * q[:, :self.n].clamp(lo, hi) - 1)
-            u = (g / torch.linalg.vector_norm(g, dim=1, keepdim=True).clamp_min(1e-300)).to(self.dt).to(self.dev)
-            r = q[:, self.n].to(self.dt).to(self.dev)
-        else:
-            u = self.random_dirs(P)
-            r = torch.rand(P, generator=self.gen, dtype=self.dt).to(self.dev)
-        return self.cf + (self.R * r ** (1.0 / self.n)).unsqueeze(1) * u
+    def interval_one(self, b: int, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`interval` for the rays u (P, n) of instance b alone."""
+        zc = self.zf[b] - self.cf[b]
+        bu = u @ zc
+        disc = bu * bu - (zc @ zc - self.Rl[b] ** 2)
+        sq = torch.sqrt(disc.clamp_min(0))
+        t_out = -bu + sq
+        t_in = (-bu - sq).clamp_min(0)
+        ok = (disc >= 0) & (t_out > 0)
+        nan = torch.full_like(t_out, float("nan"))
+        return torch.where(ok, t_in, nan), torch.where(ok, t_out, nan)
 
     def on_ray(self, u: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        return (self.zf + t.unsqueeze(-1) * u).reshape((-1,) + tuple(self.shape))
+        """z_b + t u for u (B, P, n), t (B, P) -> points (B, P, *S)."""
+        return (self.zf.unsqueeze(1) + t.unsqueeze(-1) * u).reshape((self.B, -1) + tuple(self.shape))
 
     def unflat(self, x: torch.Tensor) -> torch.Tensor:
-        return x.reshape((-1,) + tuple(self.shape))
+        return x.reshape((self.B, -1) + tuple(self.shape))
+
+    def _counted(self, valid: torch.Tensor | None, P: int) -> torch.Tensor:
+        """(B, P) mask of the points that count: valid ones of taking-part instances."""
+        m = self.mask.unsqueeze(1).expand(self.B, P)
+        return m if valid is None else m & valid
 
     # -- evaluation -------------------------------------------------------------------------
-    def values(self, x: torch.Tensor) -> torch.Tensor:
-        """f(x) - f(z) without gradients, at the points clipped onto the domain, chunked."""
+    def values(self, x: torch.Tensor, valid: torch.Tensor | None = None) -> torch.Tensor:
+        """f(x) - f(z) (B, P) without gradients, at the points clipped onto the domain, chunked."""
         x = self.clip(x)
+        P = x.shape[1]
         out = []
+        if self.Fl is None:
+            return torch.zeros(x.shape[:2], dtype=self.dt, device=self.dev)
+        xs = self.sub(x)
         with torch.no_grad():
-            for s in range(0, x.shape[0], self.chunk):
-                xb = x[s:s + self.chunk]
-                vb = self.f.value(xb) if hasattr(self.f, "value") else self.f(xb)
-                out.append(vb - self.fz)
-        self.points += x.shape[0]
-        gap = torch.cat(out)
-        if gap.shape != (x.shape[0],):
-            raise ValueError(f"f must map a batch of P={x.shape[0]} points to a tensor of shape "
-                             f"({x.shape[0]},), got {tuple(gap.shape)}")
-        self.nonfinite = self.nonfinite | ~torch.isfinite(gap).all()
+            for s in range(0, P, self.chunk):  # loop over chunks of points, not over points
+                xb = xs[:, s:s + self.chunk]
+                vb = self.Fl.value(xb) if hasattr(self.Fl, "value") else self.Fl(xb)
+                if tuple(vb.shape) != tuple(xb.shape[:2]):
+                    raise ValueError(f"f must map a batch of P={xb.shape[1]} points to a tensor of shape "
+                                     f"({xb.shape[1]},), got {tuple(vb.shape[1:])}")
+                out.append(self.full(vb) - self.fz)
+        gap = torch.cat(out, dim=1)
+        counted = self._counted(valid, P)
+        self.points += counted.sum(1)
+        self.nonfinite = self.nonfinite | (~torch.isfinite(gap) & counted).any(1)
         return gap
 
-    def evaluate(self, x: torch.Tensor) -> torch.Tensor:
-        """kappa_min at every point of x (P, *S) after clipping; updates the best point (no host sync)."""
-        if x.shape[0] == 0:
-            return torch.zeros(0, dtype=self.dt, device=self.dev)
+    def terms(self, x: torch.Tensor) -> tuple[SLQCTerms, torch.Tensor]:
+        """gap, <g, x - z>, ||g|| at points x (B, P, *S) (closed form when the stack has one), and a
+        (B, P) mask of points where the value or the gradient is not finite."""
+        B, P = x.shape[0], x.shape[1]
+        if self.Fl is None:
+            vals, g = torch.zeros(x.shape[:2], dtype=self.dt, device=self.dev), torch.zeros_like(x)
+        elif hasattr(self.Fl, "value_and_grad"):
+            vals, g = self.Fl.value_and_grad(self.sub(x))
+        else:
+            with torch.enable_grad():
+                xg = self.sub(x).detach().requires_grad_(True)
+                vals = self.Fl(xg)
+                (g,) = torch.autograd.grad(vals.sum(), xg)
+            vals = vals.detach()
+        vals, g = self.full(vals), self.full(g)
+        gf = g.reshape(B, P, self.n)
+        inner = torch.einsum("bpn,bpn->bp", gf, x.reshape(B, P, self.n) - self.zf.unsqueeze(1))
+        gnorm = torch.linalg.vector_norm(gf, dim=2)
+        bad = ~torch.isfinite(vals) | ~torch.isfinite(gnorm)
+        return SLQCTerms(gap=vals - self.fz, inner=inner, gnorm=gnorm), bad
+
+    def evaluate(self, x: torch.Tensor, valid: torch.Tensor | None = None) -> torch.Tensor:
+        """kappa_min at every point of x (B, P, *S) after clipping; updates the best points (no host sync)."""
+        if x.shape[1] == 0:
+            return torch.zeros(self.B, 0, dtype=self.dt, device=self.dev)
         x = self.clip(x)
         kap = []
-        for s in range(0, x.shape[0], self.chunk):
-            xb = x[s:s + self.chunk]
-            t = slqc_terms(self.f, xb, self.z, self.fz)
+        for s in range(0, x.shape[1], self.chunk):  # loop over chunks of points, not over points
+            xb = x[:, s:s + self.chunk]
+            vb = None if valid is None else valid[:, s:s + self.chunk]
+            t, bad = self.terms(xb)
             k = kappa_from_terms(t, self.eps)
             kap.append(k)
-            self.points += xb.shape[0]
-            self.update(xb, t, k)
-        return torch.cat(kap)
+            counted = self._counted(vb, xb.shape[1])
+            self.points += counted.sum(1)
+            self.nonfinite = self.nonfinite | (bad & counted).any(1)
+            self.update(xb, t, k, vb)
+        return torch.cat(kap, dim=1)
 
-    def update(self, x: torch.Tensor, t: SLQCTerms, k: torch.Tensor) -> None:
-        """Fold a batch into the best point, the strategy's best and max_gap, on the device."""
+    def update(self, x: torch.Tensor, t: SLQCTerms, k: torch.Tensor, valid: torch.Tensor | None = None) -> None:
+        """Fold a batch into the best points, the strategy's best and max_gap, on the device."""
+        B, P = k.shape
+        ok = self._counted(valid, P)
         k = torch.where(torch.isnan(k), torch.zeros_like(k), k)
-        self.max_gap = torch.maximum(self.max_gap, t.gap.max())
-        i = torch.argmax(k)
-        kv = k[i]
+        km = torch.where(ok, k, torch.full_like(k, -math.inf))
+        gm = torch.where(ok, t.gap, torch.full_like(k, -math.inf))
+        self.max_gap = torch.maximum(self.max_gap, gm.max(1).values)
+        i = torch.argmax(km, dim=1)
+        ar = torch.arange(B, device=self.dev)
+        kv = km[ar, i]
         self.local_k = torch.maximum(self.local_k, kv)
         better = kv > self.best_k
+        xf = x.reshape(B, P, self.n)
         self.best_k = torch.where(better, kv, self.best_k)
-        self.best_x = torch.where(better, x.reshape(x.shape[0], self.n)[i], self.best_x)
-        self.best_t = torch.where(better, torch.stack([t.gap[i], t.inner[i], t.gnorm[i]]), self.best_t)
+        self.best_x = torch.where(better.unsqueeze(1), xf[ar, i], self.best_x)
+        tb = torch.stack([t.gap[ar, i], t.inner[ar, i], t.gnorm[ar, i]], dim=1)
+        self.best_t = torch.where(better.unsqueeze(1), tb, self.best_t)
         if self.collect:
-            dist = torch.linalg.vector_norm(x.reshape(x.shape[0], self.n) - self.zf, dim=1).clamp_min(self.tiny)
+            dist = torch.linalg.vector_norm(xf - self.zf.unsqueeze(1), dim=2).clamp_min(self.tiny)
             score = torch.where(t.gap > self.eps, t.inner / (t.gnorm.clamp_min(self.tiny) * dist),
                                 torch.full_like(k, math.inf))
-            self.pool.append((x.reshape(x.shape[0], self.n).detach(), k.detach(), score.detach()))
+            score = torch.where(ok, score, torch.full_like(k, math.inf))
+            self.pool.append((xf.detach(), km.detach(), score.detach()))
 
-    def check(self) -> None:
-        """Host-side read of the stop flags (one synchronisation); raises _Stop or ValueError."""
-        bk, bad = float(self.best_k), bool(self.nonfinite)
-        if bad:
-            raise ValueError("f returned NaN or inf inside the search domain; f must be finite on the ball")
-        if bk == math.inf:
-            self.violation = True
-            raise _Stop
-        if self.kappa_stop is not None and bk > self.kappa_stop:
-            self.exceeded = True
-            raise _Stop
+    def check(self, raise_stop: bool = True) -> None:
+        """Host-side read of the stop flags (one synchronisation): stops instances.
+
+        Raises:
+            _Stop: (with ``raise_stop``) this check stopped the last instance taking part.
+        """
+        bk, bad = self.best_k.tolist(), self.nonfinite.tolist()
+        stopped = False
+        for b in range(self.B):  # loop over instances, not points
+            if not self.live[b]:
+                continue
+            if bad[b]:
+                self.error[b] = "f returned NaN or inf inside the search domain; f must be finite on the ball"
+            elif bk[b] == math.inf:
+                self.violation[b] = True
+            elif self.kappa_stop[b] is not None and bk[b] > self.kappa_stop[b]:
+                self.exceeded[b] = True
+            else:
+                continue
+            self.alive[b] = False
+            stopped = True
+        if stopped:
+            self.set_live(self.live)
+            if raise_stop and not any(self.live):
+                raise _Stop
 
     def pooled(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         xs, ks, ss = zip(*self.pool)
-        return torch.cat(xs), torch.cat(ks), torch.cat(ss)
+        return torch.cat(xs, dim=1), torch.cat(ks, dim=1), torch.cat(ss, dim=1)
 
 
 # ------------------------------------------------------------------------------- strategies
-def _sampling(S: _Search, n: int, parts: dict) -> None:
+def _sampling(S: _Search, n: int, parts: list[dict]) -> None:
     """Sobol points over the ball (n/2), uniform-radius shells (n/4), log-uniform distances around z (n/4)."""
     n_sob, n_sh = n // 2, n // 4
     n_z = max(1, n - n_sob - n_sh)
-    _part(S, parts, "sobol", lambda: S.evaluate(S.unflat(S.ball_points(n_sob, sobol=True))))
+    def sobol():
+        x, v = S.per_instance(lambda b: S._ball1(b, n_sob, True))
+        S.evaluate(S.unflat(x), v)
+
+    _part(S, parts, "sobol", sobol)
 
     def shells():
-        u = S.random_dirs(n_sh)
-        r = torch.rand(n_sh, generator=S.gen, dtype=S.dt).to(S.dev)
-        S.evaluate(S.unflat(S.cf + (S.R * r).unsqueeze(1) * u))
+        def one(b):
+            u = S._dirs1(b, n_sh)
+            r = torch.rand(n_sh, generator=S.gens[b], dtype=S.dt).to(S.dev)
+            return S.cf[b] + (S.Rl[b] * r).unsqueeze(1) * u
+
+        x, v = S.per_instance(one)
+        S.evaluate(S.unflat(x), v)
 
     _part(S, parts, "shells", shells)
 
     def near_z():
-        u = S.random_dirs(n_z)
-        r = torch.rand(n_z, generator=S.gen, dtype=S.dt).to(S.dev)
-        rz = S.R * torch.exp(math.log(1e-4) * r)
-        S.evaluate(S.unflat(S.zp + rz.unsqueeze(1) * u))
+        def one(b):
+            u = S._dirs1(b, n_z)
+            r = torch.rand(n_z, generator=S.gens[b], dtype=S.dt).to(S.dev)
+            rz = S.Rl[b] * torch.exp(math.log(1e-4) * r)
+            return S.zp[b] + rz.unsqueeze(1) * u
+
+        x, v = S.per_instance(one)
+        S.evaluate(S.unflat(x), v)
 
     _part(S, parts, "near_z", near_z)
     S.check()
 
 
-def _rays(S: _Search, n: int, grid: int, bisect: int, extra: torch.Tensor | None) -> None:
+def _rays(S: _Search, n: int, grid: int, bisect: int, extra: list[torch.Tensor | None]) -> None:
     """Rays from z through the ball; first level-set crossing on each (grid, then bisection)."""
-    half = n // 2 if S.z_in else 0
-    u = torch.cat([S.random_dirs(half), S.dirs_to(S.ball_points(n - half))])
-    if extra is not None and extra.shape[0]:
-        u = torch.cat([S.dirs_to(extra), u])
+
+    rows = []
+    for b in range(S.B):  # loop over instances (setup of the stage)
+        if not S.live[b]:
+            rows.append(None)
+            continue
+        half = n // 2 if S.z_in[b] else 0
+        u = torch.cat([S._dirs1(b, half), S._dirs_to1(b, S._ball1(b, n - half))])
+        if extra[b] is not None and extra[b].shape[0]:
+            u = torch.cat([S._dirs_to1(b, extra[b]), u])
+        rows.append(u)
+    u, valid = _pad(rows, S.n, S.dt, S.dev)
+    if u.shape[1] == 0:
+        return
     t_in, t_out = S.interval(u)
-    ok = torch.isfinite(t_out)
-    u, t_in, t_out = u[ok], t_in[ok], t_out[ok]
-    if u.shape[0] == 0:
+    valid = valid & torch.isfinite(t_out)
+    u, valid, t_in, t_out = _compact(valid, u, t_in, t_out)
+    if u.shape[1] == 0:
         return
     # grid in t on [t_in, t_out]: geometric from 1e-6 of the length (the level set can sit very close to z)
     frac = torch.logspace(-6, 0, grid, dtype=u.dtype, device=u.device)
-    T = t_in.unsqueeze(1) + (t_out - t_in).unsqueeze(1) * frac.unsqueeze(0)  # (P, grid)
-    P = u.shape[0]
-    gap = S.values(S.on_ray(u.repeat_interleave(grid, 0), T.reshape(-1))).reshape(P, grid)
-    above = gap > S.eps
-    has = above.any(1)
+    T = t_in.unsqueeze(2) + (t_out - t_in).unsqueeze(2) * frac  # (B, P, grid)
+    B, P = u.shape[0], u.shape[1]
+    gap = S.values(S.on_ray(u.repeat_interleave(grid, 1), T.reshape(B, -1)),
+                   valid.repeat_interleave(grid, 1)).reshape(B, P, grid)
+    above = (gap > S.eps.unsqueeze(2)) & valid.unsqueeze(2)
+    has = above.any(2)
     if not bool(has.any()):  # one host read per stage: only rays that cross the level set are bisected
         S.check()
         return
-    u, T, above, t_in = u[has], T[has], above[has], t_in[has]
-    has = has[has]
-    first = torch.argmax(above.to(torch.int8), dim=1)
-    hi = T.gather(1, first.unsqueeze(1)).squeeze(1)
-    lo = torch.where(first > 0, T.gather(1, (first - 1).clamp_min(0).unsqueeze(1)).squeeze(1), t_in)
+    u, has, T, above, t_in = _compact(has, u, T, above, t_in)
+    first = torch.argmax(above.to(torch.int8), dim=2)
+    hi = T.gather(2, first.unsqueeze(2)).squeeze(2)
+    lo = torch.where(first > 0, T.gather(2, (first - 1).clamp_min(0).unsqueeze(2)).squeeze(2), t_in)
     for _ in range(bisect):
         mid = 0.5 * (lo + hi)
-        up = S.values(S.on_ray(u, mid)) > S.eps
+        up = S.values(S.on_ray(u, mid), has) > S.eps
         hi = torch.where(up, mid, hi)
         lo = torch.where(up, lo, mid)
     # points just above the level set, and the grid points at and above the crossing on each ray
-    S.evaluate(S.on_ray(u, hi))
-    idx = torch.arange(grid, device=T.device).unsqueeze(0)
-    sel = (idx >= first.unsqueeze(1)) & (idx < first.unsqueeze(1) + 4)
-    S.evaluate(S.on_ray(u.repeat_interleave(grid, 0)[sel.reshape(-1)], T[sel]))
+    S.evaluate(S.on_ray(u, hi), has)
+    j = first.unsqueeze(2) + torch.arange(4, device=T.device)  # (B, P, 4)
+    sel = (j < grid) & has.unsqueeze(2)
+    Tj = T.gather(2, j.clamp(max=grid - 1))
+    B, P = u.shape[0], u.shape[1]
+    S.evaluate(S.on_ray(u.repeat_interleave(4, 1), Tj.reshape(B, -1)), sel.reshape(B, -1))
     S.check()
 
 
-def _terms_and_dirs(S: _Search, x: torch.Tensor, mode: str) -> tuple[torch.Tensor, torch.Tensor, SLQCTerms,
-                                                                     torch.Tensor]:
-    """Objective and its improving direction at the points x (P, *S), by a second autograd pass.
+def _compact(keep: torch.Tensor, *ts: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """Move the kept entries (B, P) of each tensor (B, P, ...) to the front, in order, and cut the padding.
+
+    Returns the tensors in the order given, with ``keep`` compacted in place of the first
+    one's mask (second position): (ts[0], keep, ts[1], ...). One host read (the largest count).
+    """
+    B, P = keep.shape
+    counts = keep.sum(1)
+    Q = int(counts.max()) if B else 0
+    order = torch.argsort((~keep).to(torch.int8), dim=1, stable=True)[:, :Q]  # kept first, in order
+    newkeep = torch.arange(Q, device=keep.device).unsqueeze(0) < counts.unsqueeze(1)
+    out = []
+    for t in ts:
+        idx = order.reshape((B, Q) + (1,) * (t.ndim - 2)).expand((B, Q) + tuple(t.shape[2:]))
+        out.append(t.gather(1, idx))
+    return (out[0], newkeep, *out[1:])
+
+
+def _terms_and_dirs(S: _Search, x: torch.Tensor, mode: str,
+                    valid: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, SLQCTerms, torch.Tensor]:
+    """Objective and its improving direction at the points x (B, P, *S), by a second autograd pass.
 
     ``mode="kappa"``: J = log ||g|| - log <g, x - z> (to increase); near the level set the
     inward part of dJ/dx along g is removed, so a step moves along the level set to first
@@ -385,78 +571,88 @@ def _terms_and_dirs(S: _Search, x: torch.Tensor, mode: str) -> tuple[torch.Tenso
     below the level set; the direction returned is -ds/dx.
 
     Returns:
-        (objective (P,), direction (P, n), terms, gradient of f (P, n)).
+        (objective (B, P), direction (B, P, n), terms, gradient of f (B, P, n)).
     """
-    P = x.shape[0]
+    B, P = x.shape[0], x.shape[1]
+    zf = S.zf.unsqueeze(1)
+    if S.Fl is None:
+        z0 = torch.zeros(B, P, dtype=S.dt, device=S.dev)
+        return z0, torch.zeros(B, P, S.n, dtype=S.dt, device=S.dev), SLQCTerms(z0, z0, z0), \
+            torch.zeros(B, P, S.n, dtype=S.dt, device=S.dev)
     with torch.enable_grad():
-        xg = x.detach().requires_grad_(True)
-        vals = S.f(xg)
-        (g,) = torch.autograd.grad(vals.sum(), xg, create_graph=True)
-        gf = g.reshape(P, S.n)
-        inner = torch.einsum("pn,pn->p", gf, xg.reshape(P, S.n) - S.zf)
-        gnorm = torch.linalg.vector_norm(gf, dim=1)
+        xs = S.sub(x).detach().requires_grad_(True)  # only the instances taking part are evaluated
+        (gs,) = torch.autograd.grad((vs := S.Fl(xs)).sum(), xs, create_graph=True)
+        xg = x.detach() if S.all_live else x.detach().index_copy(0, S.idx_t, xs)
+        if S.all_live:
+            xg = xs
+        vals, g = S.full(vs), S.full(gs)
+        gf = g.reshape(B, P, S.n)
+        inner = torch.einsum("bpn,bpn->bp", gf, xg.reshape(B, P, S.n) - zf)
+        gnorm = torch.linalg.vector_norm(gf, dim=2)
         if mode == "kappa":
             J = torch.log(gnorm.clamp_min(S.tiny)) - torch.log(inner.clamp_min(S.tiny))
         else:
             deficit = (S.eps * (1 + _NEAR_LEVEL) - (vals - S.fz)).clamp_min(0)
-            dist = torch.linalg.vector_norm(xg.reshape(P, S.n) - S.zf, dim=1).clamp_min(S.tiny)
+            dist = torch.linalg.vector_norm(xg.reshape(B, P, S.n) - zf, dim=2).clamp_min(S.tiny)
             J = -(inner + 2 * deficit) / (gnorm.clamp_min(S.tiny) * dist)
-        (dJ,) = torch.autograd.grad(J.sum(), xg, allow_unused=True)
-    if dJ is None:
-        dJ = torch.zeros_like(x)
-    S.points += P
+        (dJ,) = torch.autograd.grad(J.sum(), xs, allow_unused=True)
+    dJ = torch.zeros_like(x) if dJ is None else S.full(dJ)
+    counted = S._counted(valid, P)
+    S.points += counted.sum(1)
     t = SLQCTerms(gap=vals.detach() - S.fz, inner=inner.detach(), gnorm=gnorm.detach())
-    d = dJ.detach().reshape(P, S.n)
+    d = dJ.detach().reshape(B, P, S.n)
     d = torch.where(torch.isfinite(d), d, torch.zeros_like(d))
     gd = gf.detach()
     if mode == "kappa":
-        inward = torch.einsum("pn,pn->p", d, gd).clamp(max=0) / (t.gnorm**2).clamp_min(S.tiny)
+        inward = torch.einsum("bpn,bpn->bp", d, gd).clamp(max=0) / (t.gnorm**2).clamp_min(S.tiny)
         near = t.gap <= S.eps * (1 + _NEAR_LEVEL)
-        d = torch.where(near.unsqueeze(1), d - inward.unsqueeze(1) * gd, d)
-    S.nonfinite = S.nonfinite | ~torch.isfinite(t.gap).all()
+        d = torch.where(near.unsqueeze(2), d - inward.unsqueeze(2) * gd, d)
+    S.nonfinite = S.nonfinite | (~torch.isfinite(t.gap) & counted).any(1)
     return J.detach(), d, t, gd
 
 
-def _retract(S: _Search, x: torch.Tensor, steps: int = _RETRACT_STEPS) -> tuple[torch.Tensor, torch.Tensor]:
+def _retract(S: _Search, x: torch.Tensor, valid: torch.Tensor | None,
+             steps: int = _RETRACT_STEPS) -> tuple[torch.Tensor, torch.Tensor]:
     """Move points with f(x) - f(z) <= eps outward along the ray from z to just above the level set.
 
     All points are processed (no boolean indexing, so no host synchronisation); points
     already above the level set are returned unchanged.
 
     Returns:
-        The new points (P, *S) and a mask of points that ended above the level set.
+        The new points (B, P, *S) and a mask of points that ended above the level set.
     """
     x = S.clip(x)
-    gap, r, u, t_out = _ray_from_z(S, x)
+    gap, r, u, t_out = _ray_from_z(S, x, valid)
     below = gap <= S.eps
     ok = torch.isfinite(t_out) & (r > 0) & (t_out >= r)
     hi = torch.where(ok, t_out, r)
     lo = torch.where(ok, r, r)
-    up_end = S.values(S.on_ray(u, hi)) > S.eps
+    up_end = S.values(S.on_ray(u, hi), valid) > S.eps
     for _ in range(steps):
         mid = 0.5 * (lo + hi)
-        up = S.values(S.on_ray(u, mid)) > S.eps
+        up = S.values(S.on_ray(u, mid), valid) > S.eps
         hi = torch.where(up, mid, hi)
         lo = torch.where(up, lo, mid)
     new = S.on_ray(u, hi)
-    out = torch.where(below.reshape((-1,) + (1,) * (x.ndim - 1)), new, x)
+    out = torch.where(below.reshape(below.shape + (1,) * (x.ndim - 2)), new, x)
     good = ~below | (ok & up_end)
     return S.clip(out), good
 
 
-def _ray_from_z(S: _Search, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+def _ray_from_z(S: _Search, x: torch.Tensor,
+                valid: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """For each point: its gap f(x) - f(z), its distance r from z, the unit ray u from z through it
     (a random one where x = z), and the ray's exit time from the domain."""
-    P = x.shape[0]
-    gap = S.values(x)
-    v = x.reshape(P, S.n) - S.zf
-    r = torch.linalg.vector_norm(v, dim=1)
-    u = torch.where((r > 0).unsqueeze(1), v / r.clamp_min(S.tiny).unsqueeze(1), S.random_dirs(P))
+    B, P = x.shape[0], x.shape[1]
+    gap = S.values(x, valid)
+    v = x.reshape(B, P, S.n) - S.zf.unsqueeze(1)
+    r = torch.linalg.vector_norm(v, dim=2)
+    u = torch.where((r > 0).unsqueeze(2), v / r.clamp_min(S.tiny).unsqueeze(2), S.random_dirs(P))
     _, t_out = S.interval(u)
     return gap, r, u, t_out
 
 
-def _retract_secant(S: _Search, x: torch.Tensor, slope: torch.Tensor,
+def _retract_secant(S: _Search, x: torch.Tensor, slope: torch.Tensor, valid: torch.Tensor | None,
                     iters: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Cheap retraction of the ascent: points below the level set move out along the ray from z.
 
@@ -468,10 +664,10 @@ def _retract_secant(S: _Search, x: torch.Tensor, slope: torch.Tensor,
     f - f(z) > eps nearest to z on the ray; points that found none are marked not good.
 
     Returns:
-        The new points (P, *S) and a mask of points that ended above the level set.
+        The new points (B, P, *S) and a mask of points that ended above the level set.
     """
     iters = _SECANT_ITERS if iters is None else iters
-    gap, r, u, t_out = _ray_from_z(S, x)
+    gap, r, u, t_out = _ray_from_z(S, x, valid)
     below = gap <= S.eps
     t_out = torch.where(torch.isfinite(t_out) & (t_out > r), t_out, r)
     tau = S.eps * (1 + _SECANT_TARGET)
@@ -486,7 +682,7 @@ def _retract_secant(S: _Search, x: torch.Tensor, slope: torch.Tensor,
     for _ in range(iters):
         t = torch.where(torch.isfinite(t), t, 0.5 * (lo + hi))
         t = torch.minimum(torch.maximum(t, lo), hi)
-        ft = S.values(S.on_ray(u, t)) - tau
+        ft = S.values(S.on_ray(u, t), valid) - tau
         above_eps = ft + tau > S.eps
         closer = above_eps & (t < best)
         best = torch.where(closer, t, best)
@@ -503,68 +699,90 @@ def _retract_secant(S: _Search, x: torch.Tensor, slope: torch.Tensor,
         step = step * 2
         t = torch.where(known, falsi, lo + step)
     new = S.on_ray(u, best)
-    out = torch.where(below.reshape((-1,) + (1,) * (x.ndim - 1)), new, x)
+    out = torch.where(below.reshape(below.shape + (1,) * (x.ndim - 2)), new, x)
     return S.clip(out), found
 
 
-def _ascent(S: _Search, starts: torch.Tensor, steps: int, mode: str, bar: Callable[[int], None]) -> tuple:
-    """Batched ascent from ``starts`` (P, *S); returns the end points and their kappa_min.
+def _ascent(S: _Search, starts: torch.Tensor, valid: torch.Tensor, steps: int, mode: str,
+            bar: Callable[[int], None]) -> tuple:
+    """Batched ascent from ``starts`` (B, P, *S) (``valid`` (B, P)); returns the end points and their kappa_min.
 
-    Per-point step sizes grow by 1.5 on an accepted step and shrink by 2 otherwise; the
-    stop flags and the "every step size exhausted" test are read every ``_CHECK_EVERY`` steps.
+    Per-point step sizes grow by 1.5 on an accepted step and shrink by 2 otherwise; the stop
+    flags and, per instance, the "every step size exhausted / no progress" test are read every
+    ``_CHECK_EVERY`` steps; an instance that stops or reaches a plateau leaves the ascent there
+    (its points stay where they are), the others go on.
     """
+    stage_live = list(S.live)
+    S.set_live([a and bool(v) for a, v in zip(stage_live, valid.any(1).tolist())])
+    try:
+        return _ascent_run(S, starts, valid, steps, mode, bar)
+    finally:
+        S.set_live(stage_live)
+
+
+def _ascent_run(S: _Search, starts, valid, steps, mode, bar):
     x = S.clip(starts)
+    B, P = x.shape[0], x.shape[1]
     if mode == "kappa":
-        x, good0 = _retract(S, x)
-    J, dJ, t, g_x = _terms_and_dirs(S, x, mode)
+        x, good0 = _retract(S, x, valid)
+    J, dJ, t, g_x = _terms_and_dirs(S, x, mode, valid)
     k = kappa_from_terms(t, S.eps)
     if mode == "kappa":
         k = torch.where(good0, k, torch.zeros_like(k))
-    S.update(x, t, k)
+    S.update(x, t, k, valid)
     kbest = k
-    P = x.shape[0]
-    dist = torch.linalg.vector_norm(x.reshape(P, S.n) - S.zf, dim=1)
-    lr = 0.05 * dist.clamp(min=1e-8 * S.R, max=S.R)
-    bshape = (-1,) + (1,) * (x.ndim - 1)
+    dist = torch.linalg.vector_norm(x.reshape(B, P, S.n) - S.zf.unsqueeze(1), dim=2)
+    R = S.R.unsqueeze(1)
+    lr = 0.05 * torch.minimum(torch.maximum(dist, 1e-8 * R), R)
+    bshape = (B, P) + (1,) * (x.ndim - 2)
     J_win = J
-    # smallest gain per window that counts as progress: relative for log kappa, a length for s
-    tol = _PLATEAU_GAIN  # log kappa and the cosine are both scale-free
+    # smallest gain per window that counts as progress: log kappa and the cosine are both scale-free
+    tol = _PLATEAU_GAIN
+    if not any(S.live):
+        return x, kbest
     for it in range(steps):
-        d = dJ.reshape(P, S.n)
-        d = d / torch.linalg.vector_norm(d, dim=1, keepdim=True).clamp_min(S.tiny)
-        cand = S.clip(x + (lr.unsqueeze(1) * d).reshape(x.shape))
+        run = S.mask.unsqueeze(1)  # instances still ascending; the others keep their points
+        d = dJ.reshape(B, P, S.n)
+        d = d / torch.linalg.vector_norm(d, dim=2, keepdim=True).clamp_min(S.tiny)
+        cand = S.clip(x + (lr.unsqueeze(2) * d).reshape(x.shape))
         if mode == "kappa":
-            u = cand.reshape(P, S.n) - S.zf
-            slope = torch.einsum("pn,pn->p", g_x, u) / torch.linalg.vector_norm(u, dim=1).clamp_min(S.tiny)
-            cand, good = _retract_secant(S, cand, slope)
+            u = cand.reshape(B, P, S.n) - S.zf.unsqueeze(1)
+            slope = torch.einsum("bpn,bpn->bp", g_x, u) / torch.linalg.vector_norm(u, dim=2).clamp_min(S.tiny)
+            cand, good = _retract_secant(S, cand, slope, valid)
         else:
-            good = torch.ones(P, dtype=torch.bool, device=S.dev)
-        Jc, dJc, tc, gc = _terms_and_dirs(S, cand, mode)
+            good = torch.ones(B, P, dtype=torch.bool, device=S.dev)
+        Jc, dJc, tc, gc = _terms_and_dirs(S, cand, mode, valid)
         kc = kappa_from_terms(tc, S.eps)
         kc = torch.where(good, kc, torch.zeros_like(kc))
-        S.update(cand, tc, kc)
-        acc = good & (Jc > J)
+        S.update(cand, tc, kc, valid)
+        acc = good & (Jc > J) & run
         if mode == "kappa":
             acc = acc & (tc.gap > S.eps)
         x = torch.where(acc.reshape(bshape), cand, x)
         J = torch.where(acc, Jc, J)
-        dJ = torch.where(acc.unsqueeze(1), dJc, dJ)
-        g_x = torch.where(acc.unsqueeze(1), gc, g_x)
+        dJ = torch.where(acc.unsqueeze(2), dJc, dJ)
+        g_x = torch.where(acc.unsqueeze(2), gc, g_x)
         kbest = torch.where(acc, kc, kbest)
-        lr = torch.where(acc, lr * 1.5, lr * 0.5)
+        lr = torch.where(run, torch.where(acc, lr * 1.5, lr * 0.5), lr)
         bar(1)
         if it % _CHECK_EVERY == _CHECK_EVERY - 1:
-            S.check()
+            S.check(raise_stop=False)  # an instance that stops leaves the ascent; the others go on
+            if not any(S.live):
+                break
             # plateau: every step size exhausted, or no point improved its objective in the last window
             gain = torch.where(torch.isfinite(J) & torch.isfinite(J_win), J - J_win, torch.ones_like(J))
-            if bool((lr < 1e-12 * S.R).all() | (gain.max() <= tol)):
+            gain = torch.where(valid, gain, torch.full_like(gain, -math.inf))
+            tiny_lr = torch.where(valid, lr < 1e-12 * R, torch.ones_like(valid))
+            done = (tiny_lr.all(1) | (gain.max(1).values <= tol)).tolist()
+            S.set_live([a and not dn for a, dn in zip(S.live, done)])
+            if not any(S.live):
                 break
             J_win = J
-    S.check()
+    S.check(raise_stop=False)
     return x, kbest
 
 
-def _region_best(S: _Search, X: torch.Tensor, key: torch.Tensor, anchors: torch.Tensor, n: int) -> torch.Tensor:
+def _region_best(X: torch.Tensor, key: torch.Tensor, anchors: torch.Tensor, n: int) -> torch.Tensor:
     """Up to n rows of X: the best (largest ``key``) point of every region, best regions first.
 
     Regions: nearest anchor point. Rows with key = -inf are never chosen.
@@ -590,90 +808,127 @@ def _region_best(S: _Search, X: torch.Tensor, key: torch.Tensor, anchors: torch.
     return X[chosen]
 
 
-def _ascent_stage(S: _Search, cfg: dict, parts: dict, bar) -> None:
+def _ascent_stage(S: _Search, cfg: dict, parts: list[dict], bar) -> None:
     """Region-wise starts, the two ascents, then restarts from the best end points of every region."""
     X, K, Sc = S.pooled()
     S.collect = False
     n = cfg["starts"]
-    anchors = S.ball_points(max(1, n), sobol=True)
     steps1 = max(1, (3 * cfg["steps"]) // 5)
     steps_v = max(1, cfg["steps"] // 2)
     steps2 = max(1, cfg["steps"] - steps1)
-    kstarts = _region_best(S, X, torch.where(K > 0, torch.log(K.clamp_min(S.tiny)), torch.full_like(K, -math.inf)),
-                           anchors, n)
-    # ray-crossing starts when the pool has too few points above the level set
-    if kstarts.shape[0] < n:
-        u = S.random_dirs(n - kstarts.shape[0])
-        t_in, t_out = S.interval(u)
-        ok = torch.isfinite(t_out)
-        extra = S.on_ray(u[ok], (t_in + 1e-6 * (t_out - t_in))[ok]).reshape(-1, S.n)
-        kstarts = torch.cat([kstarts, extra])
-    vstarts = _region_best(S, X, torch.where(torch.isfinite(Sc), -Sc, torch.full_like(Sc, -math.inf)), anchors,
-                           max(1, n // 2))
-    ends = []
-    if kstarts.shape[0]:
-        xe, ke = _part(S, parts, "ascent_kappa", lambda: _ascent(S, S.unflat(kstarts), steps1, "kappa", bar))
-        ends.append((xe.reshape(xe.shape[0], S.n), ke))
-    if vstarts.shape[0]:
-        _part(S, parts, "ascent_violation", lambda: _ascent(S, S.unflat(vstarts), steps_v, "violation", bar))
+    anchors: list[torch.Tensor | None] = [None] * S.B
+    kst: list[torch.Tensor | None] = [None] * S.B
+    vst: list[torch.Tensor | None] = [None] * S.B
+    for b in range(S.B):  # loop over instances: ragged start sets (setup of the stage)
+        if not S.live[b]:
+            continue
+        anchors[b] = S._ball1(b, max(1, n), sobol=True)
+        Kb = K[b]
+        ks = _region_best(X[b], torch.where(Kb > 0, torch.log(Kb.clamp_min(S.tiny)), torch.full_like(Kb, -math.inf)),
+                          anchors[b], n)
+        # ray-crossing starts when the pool has too few points above the level set
+        if ks.shape[0] < n:
+            u = S._dirs1(b, n - ks.shape[0])
+            t_in, t_out = S.interval_one(b, u)
+            ok = torch.isfinite(t_out)
+            extra = (S.zf[b] + (t_in + 1e-6 * (t_out - t_in)).unsqueeze(1) * u)[ok]
+            ks = torch.cat([ks, extra])
+        kst[b] = ks
+        Sb = Sc[b]
+        vst[b] = _region_best(X[b], torch.where(torch.isfinite(Sb), -Sb, torch.full_like(Sb, -math.inf)), anchors[b],
+                              max(1, n // 2))
+    live = list(S.live)
+    kx, kv = _pad(kst, S.n, S.dt, S.dev)
+    vx, vv = _pad(vst, S.n, S.dt, S.dev)
+    ends = None
+    if bool(kv.any()):
+        xe, ke = _part(S, parts, "ascent_kappa", lambda: _ascent(S, S.unflat(kx), kv, steps1, "kappa", bar),
+                       who=kv.any(1).tolist())
+        ends = (xe.reshape(S.B, -1, S.n), ke, kv)
+    if bool(vv.any()):
+        _part(S, parts, "ascent_violation", lambda: _ascent(S, S.unflat(vx), vv, steps_v, "violation", bar),
+              who=vv.any(1).tolist())
     # restarts: best end point of every region, and jittered copies of the best point so far
-    if ends:
-        xe, ke = ends[0]
-        m = max(1, n // 2)
-        best = _region_best(S, xe, torch.where(ke > 0, ke, torch.full_like(ke, -math.inf)), anchors, m)
+    if ends is None:
+        return
+    xe, ke, ve = ends
+    m = max(1, n // 2)
+    rst: list[torch.Tensor | None] = [None] * S.B
+    had = ve.any(1).tolist()
+    for b in range(S.B):  # loop over instances (setup of the restarts)
+        if not (S.live[b] and live[b] and had[b]):
+            continue
+        xb, kb = xe[b][ve[b]], ke[b][ve[b]]
+        best = _region_best(xb, torch.where(kb > 0, kb, torch.full_like(kb, -math.inf)), anchors[b], m)
         nj = max(1, m - best.shape[0] // 2)
-        scales = S.R * torch.exp(torch.linspace(math.log(1e-4), math.log(1e-1), nj, dtype=S.dt)).to(S.dev)
-        jit = S.best_x + scales.unsqueeze(1) * S.random_dirs(nj)
-        rs = torch.cat([best[: m - nj] if m > nj else best[:0], jit])
-        _part(S, parts, "restarts", lambda: _ascent(S, S.unflat(rs), steps2, "kappa", bar))
+        scales = S.Rl[b] * torch.exp(torch.linspace(math.log(1e-4), math.log(1e-1), nj, dtype=S.dt)).to(S.dev)
+        jit = S.best_x[b] + scales.unsqueeze(1) * S._dirs1(b, nj)
+        rst[b] = torch.cat([best[: m - nj] if m > nj else best[:0], jit])
+    rx, rv = _pad(rst, S.n, S.dt, S.dev)
+    if bool(rv.any()):
+        _part(S, parts, "restarts", lambda: _ascent(S, S.unflat(rx), rv, steps2, "kappa", bar), who=rv.any(1).tolist())
 
 
-def _part(S: _Search, parts: dict, name: str, fn):
-    """Run one strategy, recording its best kappa, points and seconds (also when it stops the search)."""
-    before, ts = S.points, time.perf_counter()
-    S.local_k = torch.zeros((), dtype=S.dt, device=S.dev)
+def _part(S: _Search, parts: list[dict], name: str, fn, who: Sequence[bool] | None = None):
+    """Run one strategy, recording per taking-part instance its best kappa, points and seconds."""
+    takes = [bool(a) and (who is None or bool(w)) for a, w in zip(S.live, who or S.live)]
+    before, ts = S.points.clone(), time.perf_counter()
+    S.local_k = torch.zeros(S.B, dtype=S.dt, device=S.dev)
     try:
         return fn()
     finally:
-        parts[name] = {"kappa": float(S.local_k), "points": S.points - before, "seconds": time.perf_counter() - ts}
+        secs = time.perf_counter() - ts
+        lk, pts = S.local_k.tolist(), (S.points - before).tolist()
+        for b in range(S.B):
+            if takes[b]:
+                parts[b][name] = {"kappa": lk[b], "points": pts[b], "seconds": secs}
 
 
-def _one_seed(f, z, fz, eps, center, radius, cfg, seed, kappa_stop, bar) -> tuple[_Search, dict, list[str]]:
-    S = _Search(f, z, fz, eps, center, radius, kappa_stop, seed)
-    stages: dict[str, dict] = {}
-    run: list[str] = []
+def _one_seed(S: _Search, cfg: dict, bar) -> tuple[list[dict], list[list[str]]]:
+    """The three stages of one seed for every instance of S; per instance its stage records and strategies run."""
+    stages: list[dict[str, dict]] = [{} for _ in range(S.B)]
+    run: list[list[str]] = [[] for _ in range(S.B)]
 
-    def stage(name: str, fn) -> bool:
-        parts: dict[str, dict] = {}
-        before, ts = S.points, time.perf_counter()
-        stopped = False
+    def stage(name: str, fn, live: Sequence[bool]) -> None:
+        S.set_live(live)
+        takes = list(S.live)
+        if not any(takes):
+            return
+        parts: list[dict] = [{} for _ in range(S.B)]
+        before, ts = S.points.clone(), time.perf_counter()
+        S.local_k = torch.zeros(S.B, dtype=S.dt, device=S.dev)
         try:
             fn(parts)
         except _Stop:
-            stopped = True
-        if not parts:
-            parts[name] = {"kappa": float(S.local_k), "points": S.points - before,
-                           "seconds": time.perf_counter() - ts}
-        kap = max([p["kappa"] for p in parts.values()] + [0.0])
-        stages[name] = {"kappa": kap, "points": S.points - before, "seconds": time.perf_counter() - ts,
-                        "parts": parts}
-        run.extend(parts)
-        return stopped
+            pass
+        secs = time.perf_counter() - ts
+        lk, pts = S.local_k.tolist(), (S.points - before).tolist()
+        for b in range(S.B):
+            if not takes[b]:
+                continue
+            if not parts[b]:
+                parts[b][name] = {"kappa": lk[b], "points": pts[b], "seconds": secs}
+            kap = max([p["kappa"] for p in parts[b].values()] + [0.0])
+            stages[b][name] = {"kappa": kap, "points": pts[b], "seconds": secs, "parts": parts[b]}
+            run[b].extend(parts[b])
 
-    stopped = stage("sampling", lambda parts: _sampling(S, cfg["samples"], parts))
+    stage("sampling", lambda parts: _sampling(S, cfg["samples"], parts), [True] * S.B)
     bar(1)
-    if not stopped:
-        def rays(parts):
-            X, K, _ = S.pooled()
-            order = torch.argsort(K, descending=True)[: max(1, cfg["rays"] // 16)]
-            top = X[order][K[order] > 0]
-            _part(S, parts, "rays", lambda: _rays(S, cfg["rays"], cfg["grid"], cfg["bisect"], top))
 
-        stopped = stage("rays", rays)
+    def rays(parts):
+        X, K, _ = S.pooled()
+        top: list[torch.Tensor | None] = []
+        for b in range(S.B):  # loop over instances: the best pooled points of each
+            order = torch.argsort(K[b], descending=True, stable=True)[: max(1, cfg["rays"] // 16)]
+            top.append(X[b][order][K[b][order] > 0])
+        _part(S, parts, "rays", lambda: _rays(S, cfg["rays"], cfg["grid"], cfg["bisect"], top))
+
+    stage("rays", rays, S.alive)
     bar(1)
-    if not stopped and float(S.max_gap) > eps:
-        stopped = stage("ascent", lambda parts: _ascent_stage(S, cfg, parts, bar))
-    return S, stages, run
+    gaps = S.max_gap.tolist()
+    stage("ascent", lambda parts: _ascent_stage(S, cfg, parts, bar),
+          [a and g > e for a, g, e in zip(S.alive, gaps, S.epsl)])
+    return stages, run
 
 
 def _seeds(seed: Any) -> list[int]:
@@ -695,6 +950,27 @@ def _seeds(seed: Any) -> list[int]:
             raise ValueError("seed: give at least one seed")
         return out
     return [one(seed)]
+
+
+def _budget(budget: Any) -> tuple[dict, str]:
+    if isinstance(budget, dict):
+        unknown = set(budget) - set(BUDGETS["quick"])
+        if unknown:
+            raise ValueError(f"unknown budget keys {sorted(unknown)}; allowed: {', '.join(BUDGETS['quick'])}")
+        cfg = {**BUDGETS["quick"], **{k: int(v) for k, v in budget.items()}}
+        if min(cfg.values()) < 1:
+            raise ValueError("budget entries must be >= 1")
+        return cfg, "custom"
+    V.choice("budget", budget, tuple(BUDGETS))
+    return BUDGETS[budget], budget
+
+
+def _per_instance(name: str, v: Any, B: int) -> list:
+    if isinstance(v, (list, tuple)):
+        if len(v) != B:
+            raise ValueError(f"{name}: give one value or one per instance ({B}), got {len(v)}")
+        return list(v)
+    return [v] * B
 
 
 def probe(f, z, eps: float, radius: float, center=None, budget: str = "quick", seed: int | Sequence[int] = 0,
@@ -733,70 +1009,133 @@ def probe(f, z, eps: float, radius: float, center=None, budget: str = "quick", s
         >>> round(r.kappa, 6)
         0.5
     """
-    eps = V.positive("eps", eps)
-    radius = V.positive("radius", radius)
-    if isinstance(budget, dict):
-        unknown = set(budget) - set(BUDGETS["quick"])
-        if unknown:
-            raise ValueError(f"unknown budget keys {sorted(unknown)}; allowed: {', '.join(BUDGETS['quick'])}")
-        cfg = {**BUDGETS["quick"], **{k: int(v) for k, v in budget.items()}}
-        if min(cfg.values()) < 1:
-            raise ValueError("budget entries must be >= 1")
-        budget_name = "custom"
-    else:
-        V.choice("budget", budget, tuple(BUDGETS))
-        cfg = BUDGETS[budget]
-        budget_name = budget
+    out = probe_batch([f], [z], eps, radius, centers=None if center is None else [center], budget=budget, seed=seed,
+                      device=device, kappa_stop=kappa_stop, progress=progress)[0]
+    if isinstance(out, Exception):
+        raise out
+    return out
+
+
+def probe_batch(fs: Sequence[Any], zs: Sequence[Any], eps: float | Sequence[float], radius: float | Sequence[float],
+                centers: Sequence[Any] | None = None, budget: str | dict = "quick", seed: int | Sequence[int] = 0,
+                device=None, kappa_stop: float | None | Sequence[float | None] = None,
+                progress: bool = False) -> list[ProbeResult | ValueError]:
+    """:func:`probe` on B instances at once (instance batching): one batched search, one result each.
+
+    The instances share the point shape (z's shape) and the budget and seeds; everything else
+    is per instance (objective, z, eps, radius, center, kappa_stop). Objectives that
+    :func:`slqc.stack.stack_objectives` can stack (GLMs, one-hidden-layer networks of one
+    shape) are evaluated by batched matrix products, B instances x P points per kernel; the
+    others one after the other. Each instance draws from its own generator and follows the
+    path it follows alone, so each result equals that of :func:`probe` on the instance alone
+    with the same seed, up to float rounding of the batched products (tested).
+
+    Args:
+        fs, zs: objectives and reference points (one per instance, all z of one shape).
+        eps, radius, kappa_stop: one value for all, or one per instance.
+        centers: centres of the domains (None: the origin for every instance).
+        budget, seed, device, progress: as in :func:`probe`.
+
+    Returns:
+        One :class:`ProbeResult` per instance, in order; an instance whose objective returned
+        NaN or inf gets the ValueError instead (the others are unaffected).
+
+    Raises:
+        ValueError: invalid arguments (as in :func:`probe`), instances of different shapes.
+    """
+    fs = list(fs)
+    B = len(fs)
+    if B == 0 or len(zs) != B:
+        raise ValueError(f"probe_batch needs one z per objective, got {B} objectives and {len(zs)} points")
+    epsl = [V.positive("eps", e) for e in _per_instance("eps", eps, B)]
+    radl = [V.positive("radius", r) for r in _per_instance("radius", radius, B)]
+    ksl = [None if k is None else V.positive("kappa_stop", k) for k in _per_instance("kappa_stop", kappa_stop, B)]
+    cfg, budget_name = _budget(budget)
     seeds = _seeds(seed)
-    if not callable(f):
-        raise ValueError("f must be callable: a batch (P, *z.shape) -> values (P,)")
-    if kappa_stop is not None:
-        kappa_stop = V.positive("kappa_stop", kappa_stop)
+    for f in fs:
+        if not callable(f):
+            raise ValueError("f must be callable: a batch (P, *z.shape) -> values (P,)")
     dev = V.resolve_device(device) if device is not None else None
-    z = V.as_float_tensor("z", z, device=dev)
-    if z.ndim == 0:
+    z0 = V.as_float_tensor("z", zs[0], device=dev)
+    zl = [z0] + [V.as_float_tensor("z", z, dtype=z0.dtype, device=z0.device) for z in zs[1:]]
+    if z0.ndim == 0:
         raise ValueError("z must be a vector or a matrix, got a scalar")
-    center = torch.zeros_like(z) if center is None else V.as_float_tensor("center", center, dtype=z.dtype,
-                                                                          device=z.device)
-    if center.shape != z.shape:
-        raise ValueError(f"center must have the shape of z {tuple(z.shape)}, got {tuple(center.shape)}")
-    fz = f_at(f, z)
+    if any(z.shape != z0.shape for z in zl):
+        raise ValueError("probe_batch: every z must have the same shape")
+    if centers is None:
+        cl = [torch.zeros_like(z0) for _ in range(B)]
+    else:
+        if len(centers) != B:
+            raise ValueError(f"centers: give one per instance ({B}), got {len(centers)}")
+        cl = [torch.zeros_like(z0) if c is None else V.as_float_tensor("center", c, dtype=z0.dtype, device=z0.device)
+              for c in centers]
+        for c in cl:
+            if c.shape != z0.shape:
+                raise ValueError(f"center must have the shape of z {tuple(z0.shape)}, got {tuple(c.shape)}")
+    fzl = [f_at(f, z) for f, z in zip(fs, zl)]
     t0 = time.perf_counter()
     bar_ = tqdm(total=len(seeds) * (2 + cfg["steps"] + cfg["steps"] // 2), desc=f"probe[{budget_name}]",
                 disable=not progress, leave=False)
-    best = None
-    per_seed, points, run_seeds = [], 0, []
+    per_seed: list[list[dict]] = [[] for _ in range(B)]
+    best: list[tuple | None] = [None] * B
+    points, ran = [0] * B, [[] for _ in range(B)]
+    done = [False] * B
+    errors: list[str | None] = [None] * B
     try:
         for s in seeds:
-            S, stages, run = _one_seed(f, z, fz, eps, center, radius, cfg, s, kappa_stop, bar_.update)
-            points += S.points
-            run_seeds.append(s)
-            kap = float(S.best_k)
-            S.violation = S.violation or kap == math.inf
-            S.exceeded = S.exceeded or (kappa_stop is not None and kap > kappa_stop)
-            per_seed.append({"seed": s, "kappa": kap, "violation": S.violation, "exceeded": S.exceeded,
-                             "points": S.points, "max_gap": float(S.max_gap)})
-            if best is None or kap > best[1] or (S.max_gap > best[0].max_gap and kap == best[1] == 0):
-                best = (S, kap, stages, run)
-            if S.violation or S.exceeded:
+            idx = [b for b in range(B) if not done[b]]
+            if not idx:
                 break
+            F = stack_objectives([fs[b] for b in idx])
+            S = _Search(F, torch.stack([zl[b] for b in idx]), torch.stack([fzl[b] for b in idx]),
+                        [epsl[b] for b in idx], torch.stack([cl[b] for b in idx]), [radl[b] for b in idx],
+                        [ksl[b] for b in idx], [s] * len(idx))
+            stages, run = _one_seed(S, cfg, bar_.update)
+            kaps, pts, gaps = S.best_k.tolist(), S.points.tolist(), S.max_gap.tolist()
+            for j, b in enumerate(idx):  # loop over instances: bookkeeping of the results
+                if S.error[j] is not None:
+                    errors[b], done[b] = S.error[j], True
+                    continue
+                points[b] += pts[j]
+                ran[b].append(s)
+                kap = kaps[j]
+                vio = S.violation[j] or kap == math.inf
+                exc = S.exceeded[j] or (ksl[b] is not None and kap > ksl[b])
+                per_seed[b].append({"seed": s, "kappa": kap, "violation": vio, "exceeded": exc, "points": pts[j],
+                                    "max_gap": gaps[j]})
+                one = dict(kappa=kap, violation=vio, exceeded=exc, max_gap=gaps[j], stages=stages[j], run=run[j],
+                           seed=s, x=S.best_x[j], t=S.best_t[j], z_in=S.z_in[j])
+                prev = best[b]
+                if prev is None or kap > prev["kappa"] or (gaps[j] > prev["max_gap"] and kap == prev["kappa"] == 0):
+                    best[b] = one
+                if vio or exc:
+                    done[b] = True
     finally:
         bar_.close()
-    S, kappa, stages, run = best
-    if kappa > 0:
-        wit = S.best_x.reshape(z.shape).detach().clone()
-        gap, inner, gnorm = (float(v) for v in S.best_t)
-    else:
-        wit, gap, inner, gnorm = None, None, None, None
-    max_gap = max(p["max_gap"] for p in per_seed)
-    searched = {
-        "budget": budget_name, "config": dict(cfg), "seeds": run_seeds, "seeds_requested": seeds,
-        "strategies": [n for n in STRATEGIES if n in run], "points": points, "z_in_domain": S.z_in,
-        "center_norm": float(torch.linalg.vector_norm(center)), "per_seed": per_seed, "worst_seed": S.seed,
-    }
-    return ProbeResult(
-        kappa=kappa, witness=wit, witness_gap=gap, witness_inner=inner, witness_gnorm=gnorm,
-        violation=S.violation, exceeded=S.exceeded, points_evaluated=points, strategies=stages,
-        seconds=time.perf_counter() - t0, eps=eps, radius=radius, budget=budget_name, max_gap=max_gap,
-        searched=searched,
-    )
+    secs = time.perf_counter() - t0
+    out: list[ProbeResult | ValueError] = []
+    for b in range(B):  # loop over instances: one result each
+        if errors[b] is not None:
+            out.append(ValueError(errors[b]))
+            continue
+        r = best[b]
+        kappa = r["kappa"]
+        if kappa > 0:
+            wit = r["x"].reshape(z0.shape).detach().clone()
+            gap, inner, gnorm = (float(v) for v in r["t"])
+        else:
+            wit, gap, inner, gnorm = None, None, None, None
+        searched = {
+            "budget": budget_name, "config": dict(cfg), "seeds": ran[b], "seeds_requested": seeds,
+            "strategies": [n for n in STRATEGIES if n in r["run"]], "points": points[b], "z_in_domain": r["z_in"],
+            "center_norm": float(torch.linalg.vector_norm(cl[b])), "per_seed": per_seed[b], "worst_seed": r["seed"],
+        }
+        if B > 1:
+            searched["batch_instances"] = B  # searched together; seconds is this instance's share of the batch
+        out.append(ProbeResult(
+            kappa=kappa, witness=wit, witness_gap=gap, witness_inner=inner, witness_gnorm=gnorm,
+            violation=r["violation"], exceeded=r["exceeded"], points_evaluated=points[b], strategies=r["stages"],
+            seconds=secs / B, eps=epsl[b], radius=radl[b], budget=budget_name,
+            max_gap=max(p["max_gap"] for p in per_seed[b]), searched=searched,
+        ))
+    return out

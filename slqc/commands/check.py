@@ -54,8 +54,12 @@ def add_parser(sub) -> None:
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
                    help="worker processes (one torch thread each); 1 runs in this process")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads in this process (default: torch's)")
+    p.add_argument("--batch", type=int, default=8,
+                   help="instance batching: up to this many SLQC settings of one shape share one batched search "
+                        "(B instances x P points per kernel; same records up to float rounding); 1 = one at a time "
+                        "(default: 8)")
     p.add_argument("--executor", default="local", choices=("local", "ray"),
-                   help="local: this process or --jobs spawned workers; ray: one Ray task per setting "
+                   help="local: this process or --jobs spawned workers; ray: one Ray task per instance batch "
                         '(pip install -e ".[ray]"), results streamed into the same journal')
     p.add_argument("--address", metavar="HOST:PORT",
                    help="with --executor ray: a running cluster (default: a local instance with --jobs CPUs)")
@@ -75,6 +79,7 @@ def validate(args: argparse.Namespace) -> None:
     select_claims(args.claims)
     C.count("--jobs", args.jobs)
     C.count("--threads", args.threads)
+    C.count("--batch", args.batch)
     if args.address and args.executor != "ray":
         raise ValueError("--address goes with --executor ray")
     if args.executor == "ray":
@@ -138,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
     validate(args)
     command = "slqc check " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if sys.argv[1:2] == ["check"] else None
     meta = {"budget": args.budget, "seed": args.seed, "device": args.device, "jobs": args.jobs,
-            "executor": args.executor, "seconds": None,
+            "batch": args.batch, "executor": args.executor, "seconds": None,
             "command": command}
     if args.from_json:
         doc = read_doc(args.from_json)
@@ -162,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
         records = run_check(args.claims, budget=args.budget, device=args.device, seed=args.seed,
                             witness_dir=witness_dir, progress=not args.no_progress, jobs=args.jobs, journal=journal,
                             resume=args.resume, certify=CERTIFY_OPTIONS if args.certify else None,
-                            executor=args.executor, address=args.address)
+                            executor=args.executor, address=args.address, batch=args.batch)
         records += _falsify_records(args, witness_dir) if args.falsify else []
     except Interrupted as stop:
         meta.update(seconds=time.perf_counter() - t0, interrupted=True, done=stop.done, total=stop.total,

@@ -99,7 +99,7 @@ def test_run_check_interrupted_in_process_keeps_the_finished_records(tmp_path, m
     previous = signal.getsignal(signal.SIGINT)
     try:
         with pytest.raises(Interrupted) as info:
-            run_check(["thm4"], budget="quick", progress=False, jobs=1, journal=journal,
+            run_check(["thm4"], budget="quick", progress=False, jobs=1, journal=journal, batch=1,
                       witness_dir=str(tmp_path / "w"))
     finally:
         signal.signal(signal.SIGINT, previous)

@@ -1,0 +1,178 @@
+"""Instance batching (issue 12): B instances searched as one equal the B searches run one at a time.
+
+References: each stack against the objectives it stacks (models.py, a separate implementation);
+each batched search against :func:`slqc.probe` on the instance alone with the same seed; the
+batched ``slqc check`` against the one-setting-at-a-time run.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from slqc import cli
+from slqc.activations import get_activation
+from slqc.check import plan_batches, run_check
+from slqc.claims import get_claim
+from slqc.models import GLMObjective, OneHiddenObjective
+from slqc.search import probe, probe_batch
+from slqc.stack import GLMStack, LoopStack, OneHiddenStack, stack_objectives
+
+DT = torch.float64
+SMALL = {"samples": 256, "rays": 32, "starts": 8, "steps": 20, "grid": 12, "bisect": 20}
+
+
+def _glms(act: str, loss: str, k: int, B: int = 3, m: int = 20, d: int = 5) -> list[GLMObjective]:
+    g = torch.Generator().manual_seed(k + B)
+    out = []
+    for i in range(B):
+        X = torch.randn(m, d, generator=g, dtype=DT)
+        Y = torch.rand(m, k, generator=g, dtype=DT) if k > 1 else torch.rand(m, generator=g, dtype=DT)
+        A = get_activation(act, a=0.1 * (i + 1), b=1.0 + i) if act == "generalized_relu" else get_activation(act)
+        out.append(GLMObjective(X, Y, A, loss))
+    return out
+
+
+@pytest.mark.parametrize("act,loss,k", [("generalized_relu", "squared", 1), ("relu", "squared", 3),
+                                        ("sigmoid", "squared", 1), ("sigmoid", "bce", 1), ("sigmoid", "bce", 2),
+                                        ("softmax", "ce", 4), ("softmax", "squared", 3), ("identity", "squared", 2)])
+def test_glm_stack_equals_each_objective(act, loss, k):
+    fs = _glms(act, loss, k)
+    F = stack_objectives(fs)
+    assert isinstance(F, GLMStack)
+    W = torch.randn((3, 7) + tuple(fs[0].point_shape), dtype=DT, generator=torch.Generator().manual_seed(1))
+    ref_v = torch.stack([f(W[i]) for i, f in enumerate(fs)])
+    ref_g = torch.stack([f.value_and_grad(W[i])[1] for i, f in enumerate(fs)])
+    v, g = F.value_and_grad(W)
+    Wg = W.clone().requires_grad_(True)
+    (ga,) = torch.autograd.grad(F(Wg).sum(), Wg)
+    torch.testing.assert_close(F(W), ref_v, rtol=1e-12, atol=1e-13)
+    torch.testing.assert_close(F.value(W), ref_v, rtol=1e-12, atol=1e-13)
+    torch.testing.assert_close(v, ref_v, rtol=1e-12, atol=1e-13)
+    torch.testing.assert_close(g, ref_g, rtol=1e-11, atol=1e-13)
+    torch.testing.assert_close(ga, ref_g, rtol=1e-11, atol=1e-13)
+    sub = F.select([2, 0])
+    torch.testing.assert_close(sub.value(W[[2, 0]]), ref_v[[2, 0]], rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_one_hidden_stack_equals_each_objective(k):
+    g = torch.Generator().manual_seed(k)
+    fs = [OneHiddenObjective(torch.randn(20, 5, generator=g, dtype=DT),
+                             torch.rand(20, k, generator=g, dtype=DT) if k > 1 else torch.rand(20, generator=g, dtype=DT),
+                             torch.randn(4, k, generator=g, dtype=DT) if k > 1 else torch.randn(4, generator=g, dtype=DT),
+                             get_activation("generalized_relu", a=0.1 * (i + 1)), "generalized_relu") for i in range(3)]
+    F = stack_objectives(fs)
+    assert isinstance(F, OneHiddenStack)
+    W = torch.randn(3, 6, 5, 4, dtype=DT, generator=g)
+    ref = torch.stack([f(W[i]) for i, f in enumerate(fs)])
+    torch.testing.assert_close(F(W), ref, rtol=1e-12, atol=1e-13)
+    torch.testing.assert_close(F.value(W), ref, rtol=1e-12, atol=1e-13)
+
+
+def test_incompatible_objectives_fall_back_to_one_call_each():
+    fs = _glms("generalized_relu", "squared", 1, B=1) + _glms("sigmoid", "squared", 1, B=1)
+    assert isinstance(stack_objectives(fs), LoopStack)
+    assert isinstance(stack_objectives([lambda x: (x**2).sum(1)]), LoopStack)
+
+
+def _same(a, b, rtol=1e-9):
+    assert a.violation == b.violation and a.exceeded == b.exceeded
+    assert a.points_evaluated == b.points_evaluated
+    if math.isinf(a.kappa) or a.kappa == 0:
+        assert a.kappa == b.kappa
+    else:
+        assert b.kappa == pytest.approx(a.kappa, rel=rtol)
+    assert (a.witness is None) == (b.witness is None)
+    if a.witness is not None:
+        torch.testing.assert_close(a.witness, b.witness, rtol=1e-7, atol=1e-9)
+    assert a.searched["seeds"] == b.searched["seeds"]
+    assert a.searched["strategies"] == b.searched["strategies"]
+
+
+@pytest.mark.parametrize("names", [("thm1", "cor1"), ("thm6",), ("thm4",)])
+def test_batched_search_equals_each_search_alone(names):
+    probs = []
+    for n in names:
+        c = get_claim(n)
+        for s in c.settings("quick"):
+            p = c.build(s)
+            if p.gap_upper is None or p.gap_upper > s["eps"]:
+                probs.append((p, float(s["eps"]), c.kappa(s)))
+    shape = probs[0][0].z.shape
+    probs = [t for t in probs if t[0].z.shape == shape][:3]
+    assert len(probs) >= 2
+    ks = [k if 0 < k < math.inf else None for *_, k in probs]
+    alone = [probe(p.f, p.z, e, p.radius, center=p.center, budget=SMALL, seed=[0, 1], kappa_stop=k)
+             for (p, e, _), k in zip(probs, ks)]
+    together = probe_batch([p.f for p, *_ in probs], [p.z for p, *_ in probs], [e for _, e, _ in probs],
+                           [p.radius for p, *_ in probs], centers=[p.center for p, *_ in probs], budget=SMALL,
+                           seed=[0, 1], kappa_stop=ks)
+    for a, b in zip(alone, together):
+        _same(a, b)
+        assert b.searched["batch_instances"] == len(probs)
+
+
+def test_batched_quadratics_reach_the_analytic_value_and_a_stopped_instance_does_not_disturb_the_others():
+    """sqrt(eps lambda_max) for positive definite forms; the double well (zero gradient at 0) stops at once."""
+    fs, want = [], []
+    for lam in (1.0, 4.0, 9.0):
+        Q = torch.diag(torch.tensor([lam, 1.0, 0.5], dtype=DT))
+        fs.append(lambda x, Q=Q: torch.einsum("pi,ij,pj->p", x, Q, x))
+        want.append(math.sqrt(0.25 * lam))
+    fs.insert(1, lambda x: ((x**2).sum(1) - 1) ** 2)  # grad = 0 at x = 0, where the gap is 1 > eps
+    zs = [torch.zeros(3, dtype=DT)] * 4
+    zs[1] = torch.tensor([1.0, 0.0, 0.0], dtype=DT)
+    out = probe_batch(fs, zs, 0.25, 2.0, budget="quick", seed=0)
+    assert out[1].violation and math.isinf(out[1].kappa)
+    assert out[1].points_evaluated < out[0].points_evaluated  # it stopped; the others went on
+    for r, w in zip([out[0], out[2], out[3]], want):
+        assert r.kappa <= w * (1 + 1e-9) and r.kappa >= 0.99 * w
+    for f, z, r in zip(fs, zs, out):
+        _same(probe(f, z, 0.25, 2.0, budget="quick", seed=0), r, rtol=1e-12)
+
+
+def test_an_instance_with_nan_gets_its_error_and_the_others_their_results():
+    good = lambda x: (x**2).sum(1)  # noqa: E731
+    bad = lambda x: torch.where(x[:, 0] > 0.5, torch.full_like(x[:, 0], math.nan), (x**2).sum(1))  # noqa: E731
+    out = probe_batch([good, bad], [torch.zeros(2, dtype=DT)] * 2, 0.25, 2.0, budget=SMALL)
+    assert isinstance(out[1], ValueError) and "NaN or inf" in str(out[1])
+    _same(probe(good, torch.zeros(2, dtype=DT), 0.25, 2.0, budget=SMALL), out[0])
+
+
+def test_plan_batches_groups_by_shape_and_caps_the_size():
+    tasks = [(c, dict(s, seed=0)) for c in ("thm1", "cor1", "thm8") for s in get_claim(c).settings("quick")]
+    todo = list(range(len(tasks)))
+    batches = plan_batches(tasks, todo, 3)
+    assert sorted(i for b in batches for i in b) == todo
+    assert all(len(b) <= 3 for b in batches)
+    for b in batches:
+        if len(b) > 1:
+            keys = {(tasks[i][1]["m"], tasks[i][1]["d"]) for i in b}
+            assert len(keys) == 1 and all(tasks[i][0] != "thm8" for i in b)
+    assert any(len(b) > 1 for b in batches)
+    assert [[i] for i in todo] == plan_batches(tasks, todo, 1)
+
+
+def test_check_records_are_the_same_with_and_without_batching(tmp_path):
+    one = run_check(["cor1"], budget="quick", progress=False, jobs=1, batch=1, witness_dir=str(tmp_path / "a"))
+    many = run_check(["cor1"], budget="quick", progress=False, jobs=1, batch=8,
+                     witness_dir=str(tmp_path / "b"))
+    assert [r["label"] for r in one] == [r["label"] for r in many]
+    assert any(r["searched"].get("batch_instances", 1) > 1 for r in many)
+    for a, b in zip(one, many):
+        assert (a["claim"], a["verdict"], a["no_kappa_point"], a["points_evaluated"]) == \
+               (b["claim"], b["verdict"], b["no_kappa_point"], b["points_evaluated"])
+        if a["kappa_empirical"] not in (None, 0.0, math.inf):
+            assert b["kappa_empirical"] == pytest.approx(a["kappa_empirical"], rel=1e-9)
+        else:
+            assert a["kappa_empirical"] == b["kappa_empirical"]
+
+
+def test_batch_below_one_is_one_line_exit_2(tmp_path, capsys):
+    assert cli.main(["check", "thm1", "--budget", "quick", "--no-progress", "--batch", "0",
+                     "--json", str(tmp_path / "x.json")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--batch" in err[0]
