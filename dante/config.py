@@ -215,7 +215,8 @@ class TrainResult:
 
     Attributes:
         history: one dict per evaluation point with ``step``, ``weights_updated``, ``epoch``,
-            ``wall_time`` (training seconds, evaluation and instruments excluded), ``train_loss``,
+            ``wall_time`` (training seconds, evaluation and instruments excluded), ``cpu_time`` (the
+            same in CPU seconds of the process), ``train_loss``,
             ``test_loss``, ``test_acc`` (``None`` unless classifying).
         final: ``dict(train_loss=..., test_loss=..., test_acc=...)`` at the end.
         model: the trained :class:`dante.model.MLP`.
@@ -225,8 +226,10 @@ class TrainResult:
         steps: minibatch steps taken (the same number ``final.json`` records).
         instruments: the instrument records (also in ``metrics.jsonl``).
         message: a human-readable note on how the run ended.
-        passes: per data pass ``{"index", "train_layers", "seconds", "cache_seconds"}``: training seconds
-            of the pass, of which ``cache_seconds`` went to computing the phase input (first pass of a phase).
+        passes: per data pass ``{"index", "train_layers", "seconds", "cache_seconds", "cpu_seconds",
+            "cache_cpu_seconds"}``: training seconds of the pass (wall clock), of which ``cache_seconds``
+            went to computing the phase input (first pass of a phase); the same in CPU seconds of the
+            process (``time.process_time``, which a busy machine disturbs less).
     """
 
     history: list[dict]

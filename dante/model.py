@@ -8,7 +8,8 @@ pass ``bias=False`` to match it exactly).
 Output layer: ``output_activation=None`` applies the hidden activation too (the paper's theory puts
 ``phi_2`` on the output, Eq. 4); ``"identity"`` (alias ``"linear"``) gives a linear output (the
 trainer's default for classifiers, and logits for cross-entropy, whose softmax sits in the loss,
-Theorem 7). Activations are :mod:`slqc.activations` objects (:mod:`dante.activations`).
+Theorem 7). Activations are :mod:`slqc.activations` objects (:mod:`dante.activations`), applied
+through :mod:`dante.fastops` (the same values and subgradients, bit for bit, on faster kernels).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Sequence
 import torch
 
 from .activations import Activation, get_activation
+from .fastops import activate
 
 __all__ = ["MLP", "parse_arch"]
 
@@ -135,7 +137,7 @@ class MLP(torch.nn.Module):
         w = self.weights[l - 1] if weight is None else weight
         z = torch.addmm(self.biases[l - 1], a, w) if self.has_bias else a @ w
         phi = self.output_activation if l == self.n_layers else self.activation
-        return phi(z)
+        return activate(phi, z)  # phi(z), equal bit for bit to slqc's (dante/fastops.py)
 
     def run(self, a: torch.Tensor, layers: Sequence[int], weights: dict[int, torch.Tensor] | None = None) -> torch.Tensor:
         """Apply the given layers in order (a path through the network, e.g. ``[l, ..., L]``)."""

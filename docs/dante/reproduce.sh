@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates every figure and table of docs/dante.md (about 25 minutes on 2 busy cores; one torch thread).
+# Regenerates every figure and table of docs/dante.md (about 30 minutes on 2 busy cores; one torch thread).
 # Run from the repository root: bash docs/dante/reproduce.sh
 set -euo pipefail
 export MPLBACKEND=agg
@@ -14,8 +14,13 @@ python -m dante.bench_defaults --json $OUT/defaults.json | tee $OUT/defaults.txt
 # their numbers stay comparable across versions; the defaults of `dante train` are now batch 32, T = 1, a linear output for classifiers.
 PIN="--batch-size 64 --sngd-epochs 5 --layer-order backward --output-activation generalized_relu"
 
-# 1. speed benchmark (Fashion-MNIST 784-100-10, MSE, leaky ReLU)
-python -m dante.bench --json $OUT/bench_fashion_mnist.json --png $OUT/bench_fashion_mnist.png | tee $OUT/bench_fashion_mnist.txt
+# 1. speed benchmarks: interleaved sweeps against an SGD epoch, time to accuracy (Fashion-MNIST 784-100-10 at the paper's
+#    setting, digits at the CLI defaults), the before/after comparison of the fast path, and its kernels
+python -m dante.bench --json $OUT/bench_fashion_mnist.json --png $OUT/bench_fashion_mnist.png --interleave 7 | tee $OUT/bench_fashion_mnist.txt
+python -m dante.bench --data digits --arch 64-100-10 --batch-size 32 --sngd-epochs 1 --dante-lr 0.1 --sgd-lr 0.1 --output-activation identity --epochs 10 --interleave 15 --json $OUT/bench_digits.json --png $OUT/bench_digits.png | tee $OUT/bench_digits.txt
+python -m dante.bench --batch-size 32 --sngd-epochs 1 --dante-lr 0.1 --sgd-lr 0.1 --output-activation identity --epochs 10 --interleave 5 --json $OUT/bench_fashion_mnist_defaults.json --png $OUT/bench_fashion_mnist_defaults.png | tee $OUT/bench_fashion_mnist_defaults.txt
+python docs/dante/speed_before_after.py --repeats 5 2>&1 | grep -v USDT | tee $OUT/speed_before_after.txt
+python -m dante.bench --micro | tee $OUT/bench_micro.txt
 
 # 2. digits 64-100-10: DANTE vs SGD, instruments against the final weights
 dante train --data digits --arch 64-100-10 --method dante --lr 0.05 --epochs 20 $PIN --instrument --reference final --out $R/digits-dante --no-progress --threads 1
