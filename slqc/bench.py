@@ -22,6 +22,10 @@ Further sections (``slqc bench --throughput``, ``slqc bench --device cuda``):
 * :func:`run_device_bench`: fraction_of_gemm at P=4096,m=1024,d=128; P=65536,m=1024,d=128;
   P=65536,m=256,d=16 in float64 and float32 (synchronized), and the thorough probe on the
   device beside the host CPU (issue 12).
+* :func:`run_batching` (``slqc bench --batching``, and part of the plain ``slqc bench``):
+  ``slqc check --budget quick`` over every claim with instance batching (``--batch 8``) and
+  one setting at a time (``--batch 1``), in this process, interleaved; the speed-up and
+  whether every record agrees (issue 12: target >= 2).
 """
 
 from __future__ import annotations
@@ -109,6 +113,74 @@ def run_bench(points: int = 4096, m_small: int = 256, d_small: int = 16, m_large
     out["fraction_of_gemm"] = t_gemm / t_eval
     out["meets_targets"] = {k: bool(out[k] >= v) for k, v in TARGETS.items()}
     return out
+
+
+# ------------------------------------------------------------------ instance batching (issue 12)
+BATCHING_TARGET = 2.0  # quick check, one setting at a time / batched
+
+
+def _records_agree(a: list[dict], b: list[dict], rtol: float = 1e-9) -> tuple[int, list[str]]:
+    """Records that agree (claim, label, verdict, points, kappa within rtol), and the labels of those that do not."""
+    same, diff = 0, []
+    for x, y in zip(a, b):
+        kx, ky = x.get("kappa_empirical"), y.get("kappa_empirical")
+        ok = (x["claim"], x["label"], x["verdict"]) == (y["claim"], y["label"], y["verdict"])
+        if kx is None or ky is None or kx in (0.0, float("inf")) or ky in (0.0, float("inf")):
+            ok = ok and kx == ky
+        else:
+            ok = ok and abs(kx - ky) <= rtol * abs(kx)
+        if ok:
+            same += 1
+        else:
+            diff.append(f"{x['claim']} {x['label']}")
+    if len(a) != len(b):
+        diff.append(f"record counts differ: {len(a)} vs {len(b)}")
+    return same, diff
+
+
+def run_batching(budget: str = "quick", batch: int = 8, repeats: int = 1, claims=None,
+                 progress: bool = False) -> dict:
+    """``slqc check`` with instance batching against one setting at a time, interleaved in one process.
+
+    Args:
+        budget: the check budget (quick by default: the issue's goal).
+        batch: instances per batch of the batched run.
+        repeats: interleaved pairs of runs (the median of each side is reported).
+        claims: claim names (all by default).
+        progress: show tqdm bars.
+
+    Returns:
+        JSON-ready dict: seconds per side (median and every run), ``speedup`` = one at a time /
+        batched, ``records``, ``agree`` (records equal on both sides), ``disagree`` (labels).
+    """
+    import tempfile
+
+    from .check import run_check
+
+    if int(batch) < 2 or int(repeats) < 1:
+        raise ValueError("run_batching needs batch >= 2 and repeats >= 1")
+    times: dict[str, list[float]] = {"one_at_a_time": [], "batched": []}
+    recs: dict[str, list[dict]] = {}
+    for _ in range(int(repeats)):
+        for side, b in (("one_at_a_time", 1), ("batched", int(batch))):
+            t0 = time.perf_counter()
+            recs[side] = run_check(claims, budget=budget, progress=progress, jobs=1, batch=b,
+                                   witness_dir=tempfile.mkdtemp(prefix="slqc-bench-"))
+            times[side].append(time.perf_counter() - t0)
+    same, diff = _records_agree(recs["one_at_a_time"], recs["batched"])
+    one, bat = statistics.median(times["one_at_a_time"]), statistics.median(times["batched"])
+    return {"budget": budget, "batch": int(batch), "jobs": 1, "threads": torch.get_num_threads(),
+            "seconds": {"one_at_a_time": one, "batched": bat}, "runs": times, "speedup": one / bat,
+            "target": BATCHING_TARGET, "meets_target": one / bat >= BATCHING_TARGET,
+            "records": len(recs["batched"]), "agree": same, "disagree": diff}
+
+
+def print_batching(r: dict) -> None:
+    print(f"instance batching, slqc check --budget {r['budget']} (all claims, 1 job, {r['threads']} thread(s)): "
+          f"one setting at a time {r['seconds']['one_at_a_time']:.1f} s, --batch {r['batch']} "
+          f"{r['seconds']['batched']:.1f} s: speed-up {r['speedup']:.2f}x (target >= {r['target']:g}: "
+          f"{'met' if r['meets_target'] else 'NOT met'}); {r['agree']} of {r['records']} records agree"
+          + (f"; DISAGREE: {', '.join(r['disagree'])}" if r["disagree"] else ""))
 
 
 # ------------------------------------------------------------------ streaming over samples (issue 15)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..bench import TARGETS, run_bench
+from ..bench import TARGETS, print_batching, run_batching, run_bench
 from ._common import write_json
 
 
@@ -13,7 +13,8 @@ def add_parser(sub) -> None:
         "bench", help="benchmark the batched loss-and-gradient evaluation",
         description="Measure side by side, in one run: speedup_vs_naive (batched engine vs a per-point autograd "
                     "loop at P=4096, m=256, d=16; target >= 50) and fraction_of_gemm (bare GEMM time / engine "
-                    "time at P=4096, m=1024, d=128; target >= 0.5). float64.",
+                    "time at P=4096, m=1024, d=128; target >= 0.5), float64; then the instance-batching speed-up of "
+                    "slqc check --budget quick (--batch 8 against --batch 1; target >= 2).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--points", type=int, default=4096, help="P, weight points per evaluation")
     p.add_argument("--m-small", type=int, default=256)
@@ -34,6 +35,11 @@ def add_parser(sub) -> None:
     p.add_argument("--throughput", action="store_true",
                    help="instead: engine multiply-adds/s at P=4096, d=16 for m = 1024 ... 262144 (target: ratio "
                         ">= 0.5) and peak memory at m = 1e6, d = 16 (target < 2 GB on CPU)")
+    p.add_argument("--batching", action="store_true",
+                   help="instead: only the instance-batching section (slqc check --budget quick with --batch 8 "
+                        "against --batch 1, interleaved; target speed-up >= 2, every record equal)")
+    p.add_argument("--no-batching", action="store_true",
+                   help="skip the instance-batching section of the plain run (it runs the quick check twice)")
     p.add_argument("--device-report", action="store_true",
                    help="instead: fraction_of_gemm at the three issue-12 shapes (fp64, fp32) and the thorough probe "
                         "on --device beside the host CPU; implied by --device cuda")
@@ -55,6 +61,15 @@ def run(args) -> int:
         from ..bench import run_sections_cli as _engine_sections
 
         return _engine_sections(args)
+    if args.batching and args.no_batching:
+        raise ValueError("give one of --batching and --no-batching")
+    if args.batching:
+        rb = run_batching(repeats=max(1, min(args.repeats, 3)))
+        print_batching(rb)
+        if args.json:
+            write_json(args.json, {"batching": rb})
+            print(f"wrote {args.json}")
+        return 0
     r = run_bench(points=args.points, m_small=args.m_small, d_small=args.d_small, m_large=args.m_large,
                   d_large=args.d_large, repeats=args.repeats, naive_points=args.naive_points)
     s, L = r["small"], r["large"]
@@ -63,6 +78,9 @@ def run(args) -> int:
     print(f"fraction_of_gemm : {r['fraction_of_gemm']:8.3f}  (target >= {TARGETS['fraction_of_gemm']:g}; "
           f"GEMMs {L['gemm_s']:.4f} s vs engine {L['engine_s']:.4f} s at P={L['P']}, m={L['m']}, d={L['d']})")
     print(f"threads {r['threads']}, torch {r['torch']}, float64")
+    if not args.no_batching:
+        r["batching"] = run_batching(repeats=1)
+        print_batching(r["batching"])
     if args.json:
         write_json(args.json, r)
         print(f"wrote {args.json}")
