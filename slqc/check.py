@@ -157,6 +157,29 @@ class Checker:
         seeds = self.seeds[:1] if draws else self.seeds
         return probe_seeds(problem, eps, seeds, budget=budget, kappa_stop=kappa_stop, device=self.device)
 
+    def probe_many(self, problems: list[Problem], eps: float, kappa_stop: float | None = None,
+                   budget: str | None = None) -> list[ProbeResult]:
+        """:meth:`probe` on several problems at once (instance batching, :func:`slqc.search.probe_batch`).
+
+        Each result equals that of :meth:`probe` on its problem alone, up to float rounding.
+
+        Raises:
+            ValueError: as :meth:`probe` on the problem that caused it.
+        """
+        from .search import probe_batch
+
+        draws = self.in_draws and kappa_stop is not None
+        if budget is None:
+            budget = self.draw_budget if draws else self.probe_budget
+        seeds = self.seeds[:1] if draws else self.seeds
+        outs = probe_batch([p.f for p in problems], [p.z for p in problems], eps, [p.radius for p in problems],
+                           centers=[p.center for p in problems], budget=budget, seed=list(seeds),
+                           device=self.device, kappa_stop=kappa_stop)
+        for r in outs:
+            if isinstance(r, Exception):
+                raise r
+        return outs  # type: ignore[return-value]
+
     def save_witness(self, claim: Claim, setting: Mapping[str, Any], problem: Problem, x: Any, eps: float,
                      kappa: float, tag: str = "", kind: str = "slqc", bound: float | None = None,
                      meta: Mapping[str, Any] | None = None) -> str:

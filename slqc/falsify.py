@@ -52,8 +52,8 @@ from .activations import get_activation
 from .claims import get_claim
 from .claims._build import candidate_points
 from .definitions import kappa_from_terms, slqc_terms
-from .losses import get_loss
 from .models import GLMObjective, OneHiddenObjective
+from .stack import stack_objectives
 
 #: Claims the adversary knows how to instantiate.
 SUPPORTED = ("hazan", "thm1", "thm3", "cor1", "cor2", "thm4", "thm5", "thm6", "thm7")
@@ -336,42 +336,13 @@ def model_of(inst: Instance) -> dict:
 
 
 # ---------------------------------------------------------------------------- batched screening
-class _PerInstanceSlopes:
-    """A (generalized) ReLU whose slopes a, b differ per instance of a stacked group (axis 0)."""
-
-    def __init__(self, group: list[Instance]):
-        s0 = group[0].setting
-        self.name = s0["activation"]
-        self.a = torch.tensor([float(i.setting.get("a", 0.0)) if self.name == "generalized_relu" else 0.0
-                               for i in group], dtype=torch.float64)
-        self.b = torch.tensor([float(i.setting["b"]) for i in group], dtype=torch.float64)
-
-    def phi(self, t: torch.Tensor) -> torch.Tensor:
-        shape = (-1,) + (1,) * (t.ndim - 1)
-        return torch.where(t >= 0, self.b.view(shape) * t, self.a.view(shape) * t)
-
-
 def _batched_values(group: list[Instance], P: torch.Tensor) -> torch.Tensor:
-    """f_i at points P (I, N, *S) for a group of same-shape instances -> (I, N). Plain torch, differentiable.
+    """f_i at points P (I, N, *S) for a group of same-shape instances -> (I, N), differentiable.
 
-    Instances of a group share shapes and activation name; their slopes a, b may differ.
+    The instances' objectives as one stack (:func:`slqc.stack.stack_objectives`: batched
+    products when they share shapes and activation family; slopes a, b may differ).
     """
-    inst0 = group[0]
-    loss = get_loss(_loss_name(inst0.claim))
-    act = _PerInstanceSlopes(group) if inst0.setting["activation"] in ("relu", "generalized_relu") \
-        else _act(inst0.setting)
-    X = torch.stack([i.X for i in group])  # (I, m, d)
-    Y = torch.stack([labels_of(i) for i in group])  # (I, m[, k])
-    if inst0.family == "one_hidden":
-        W2 = torch.stack([i.w2 for i in group])  # (I, h[, k])
-        H = act.phi(torch.einsum("imd,indh->inmh", X, P))
-        t = torch.einsum("inmh,ih->inm", H, W2) if W2.ndim == 2 else torch.einsum("inmh,ihk->inmk", H, W2)
-        multi = W2.ndim == 3
-    elif P.ndim == 3:  # vector points (I, N, d)
-        t, multi = torch.einsum("imd,ind->inm", X, P), False
-    else:
-        t, multi = torch.einsum("imd,indk->inmk", X, P), True
-    return loss.per_sample(t, Y.unsqueeze(1), act, multi).mean(-1)
+    return stack_objectives([objective_of(i, P.device)[0] for i in group])(P)
 
 
 def screen(group: list[Instance], n_points: int, g: torch.Generator) -> list[tuple[float, bool]]:
@@ -472,27 +443,48 @@ class Evaluation:
 
 def evaluate(inst: Instance, budget: Any, seeds: list[int], device: Any = None) -> Evaluation:
     """The engine's search (:func:`slqc.search.probe`, worst over ``seeds``) plus the candidate points."""
-    from .search import probe
+    return evaluate_many([inst], budget, [seeds], device)[0]
+
+
+def evaluate_many(insts: list[Instance], budget: Any, seeds: list[list[int]], device: Any = None) -> list[Evaluation]:
+    """:func:`evaluate` on several instances, ``seeds[i]`` for instance i (one length for all).
+
+    Instances of one shape are searched together (instance batching,
+    :func:`slqc.search.probe_batch`); each evaluation equals that of the instance alone up to
+    float rounding.
+    """
+    from .search import probe_batch
 
     t0 = time.perf_counter()
+    out: list[Evaluation | None] = [None] * len(insts)
+    groups: dict[tuple, list[int]] = {}
+    for i, inst in enumerate(insts):
+        groups.setdefault(inst.shape_key(), []).append(i)
+    for idx in groups.values():
+        fs = [objective_of(insts[i], device)[0] for i in idx]
+        zs = [insts[i].z.to(fs[0].X.device) for i in idx]
+        eps = [float(insts[i].setting["eps"]) for i in idx]
+        res = probe_batch(fs, zs, eps, [insts[i].radius for i in idx], budget=budget, device=device,
+                          instance_seeds=[[int(s) for s in seeds[i]] for i in idx])
+        for i, f, z, e, r in zip(idx, fs, zs, eps, res):
+            if isinstance(r, Exception):
+                raise r
+            out[i] = _with_candidates(insts[i], f, z, e, r, budget, seeds[i])
+    secs = (time.perf_counter() - t0) / max(1, len(insts))
+    for ev in out:
+        ev.seconds = secs
+    return out  # type: ignore[return-value]
+
+
+def _with_candidates(inst: Instance, f, z: torch.Tensor, eps: float, res, budget: Any, seeds: list[int]) -> Evaluation:
+    """The evaluation of one searched instance, with its analytic candidate points."""
     claim = get_claim(inst.claim)
     kc = float(claim.kappa(inst.setting))
-    f, _ = objective_of(inst, device)
-    z = inst.z.to(f.X.device)
-    eps = float(inst.setting["eps"])
-    best = None
-    strategies: dict = {}
-    points = 0
-    for sd in seeds:
-        res = probe(f, z, eps, inst.radius, budget=budget, seed=int(sd), device=device)
-        points += res.points_evaluated
-        strategies[f"seed{sd}"] = {k: v.get("kappa") for k, v in res.strategies.items()}
-        if best is None or res.kappa > best.kappa:
-            best = res
-        if res.violation:
-            break
-    ev = Evaluation(inst, kc, best.kappa, best.violation, best.witness, best.witness_gap, best.witness_inner,
-                    best.witness_gnorm, points, 0.0)
+    points = res.points_evaluated
+    strategies = {f"seed{p['seed']}": {"kappa": p["kappa"]} for p in res.searched["per_seed"]}
+    strategies[f"seed{res.searched['worst_seed']}"] = {k: v.get("kappa") for k, v in res.strategies.items()}
+    ev = Evaluation(inst, kc, res.kappa, res.violation, res.witness, res.witness_gap, res.witness_inner,
+                    res.witness_gnorm, points, 0.0)
     if not ev.violation:
         cand = candidate_points(inst.X, inst.z, inst.radius).to(z.device)
         t = slqc_terms(f, cand, z)
@@ -503,7 +495,7 @@ def evaluate(inst: Instance, budget: Any, seeds: list[int], device: Any = None) 
             ev.kappa_empirical, ev.witness = float(k[i]), cand[i]
             ev.gap, ev.inner, ev.gnorm = float(t.gap[i]), float(t.inner[i]), float(t.gnorm[i])
             ev.violation, ev.found_at = math.isinf(float(k[i])), "an analytic candidate point"
-    ev.points, ev.seconds = points, time.perf_counter() - t0
+    ev.points = points
     ev.searched = {"budget": budget if isinstance(budget, str) else dict(budget), "seeds": list(seeds),
                    "strategies": strategies, "candidates": True}
     return ev
@@ -706,9 +698,9 @@ def falsify(claim_name: str, *, budget: str = "quick", instances: int | None = N
                     ratio = kap / kc if math.isfinite(kc) and kc > 0 else -1.0
                 scores[i] = (viol, ratio, kap)
         order = sorted(range(len(pop)), key=lambda i: scores[i], reverse=True)[: int(cfg["probed"])]
-        for i in order:
-            ev = evaluate(pop[i], cfg["inner"], [int(seed) + len(evaluated)], device)
-            evaluated.append(ev)
+        first = len(evaluated)  # the inner searches of a generation run as one batch per shape
+        evaluated.extend(evaluate_many([pop[i] for i in order], cfg["inner"],
+                                       [[int(seed) + first + j] for j in range(len(order))], device))
         elites = sorted(evaluated, key=Evaluation.key, reverse=True)[: int(cfg["elites"])]
         b = elites[0]
         log(f"generation {gen}: {screened} screened, {len(evaluated)} searched; worst ratio empirical/claimed = "

@@ -1019,7 +1019,7 @@ def probe(f, z, eps: float, radius: float, center=None, budget: str = "quick", s
 def probe_batch(fs: Sequence[Any], zs: Sequence[Any], eps: float | Sequence[float], radius: float | Sequence[float],
                 centers: Sequence[Any] | None = None, budget: str | dict = "quick", seed: int | Sequence[int] = 0,
                 device=None, kappa_stop: float | None | Sequence[float | None] = None,
-                progress: bool = False) -> list[ProbeResult | ValueError]:
+                progress: bool = False, instance_seeds: Sequence[Any] | None = None) -> list[ProbeResult | ValueError]:
     """:func:`probe` on B instances at once (instance batching): one batched search, one result each.
 
     The instances share the point shape (z's shape) and the budget and seeds; everything else
@@ -1035,6 +1035,8 @@ def probe_batch(fs: Sequence[Any], zs: Sequence[Any], eps: float | Sequence[floa
         eps, radius, kappa_stop: one value for all, or one per instance.
         centers: centres of the domains (None: the origin for every instance).
         budget, seed, device, progress: as in :func:`probe`.
+        instance_seeds: instead of ``seed``, one seed (or one sequence of seeds, all of one
+            length) per instance.
 
     Returns:
         One :class:`ProbeResult` per instance, in order; an instance whose objective returned
@@ -1051,7 +1053,14 @@ def probe_batch(fs: Sequence[Any], zs: Sequence[Any], eps: float | Sequence[floa
     radl = [V.positive("radius", r) for r in _per_instance("radius", radius, B)]
     ksl = [None if k is None else V.positive("kappa_stop", k) for k in _per_instance("kappa_stop", kappa_stop, B)]
     cfg, budget_name = _budget(budget)
-    seeds = _seeds(seed)
+    if instance_seeds is None:
+        seeds = _seeds(seed)
+        sl = [seeds] * B
+    else:
+        sl = [_seeds(s) for s in _per_instance("instance_seeds", list(instance_seeds), B)]
+        if len({len(s) for s in sl}) != 1:
+            raise ValueError("instance_seeds: give every instance the same number of seeds")
+        seeds = sl[0]
     for f in fs:
         if not callable(f):
             raise ValueError("f must be callable: a batch (P, *z.shape) -> values (P,)")
@@ -1074,7 +1083,7 @@ def probe_batch(fs: Sequence[Any], zs: Sequence[Any], eps: float | Sequence[floa
                 raise ValueError(f"center must have the shape of z {tuple(z0.shape)}, got {tuple(c.shape)}")
     fzl = [f_at(f, z) for f, z in zip(fs, zl)]
     t0 = time.perf_counter()
-    bar_ = tqdm(total=len(seeds) * (2 + cfg["steps"] + cfg["steps"] // 2), desc=f"probe[{budget_name}]",
+    bar_ = tqdm(total=len(sl[0]) * (2 + cfg["steps"] + cfg["steps"] // 2), desc=f"probe[{budget_name}]",
                 disable=not progress, leave=False)
     per_seed: list[list[dict]] = [[] for _ in range(B)]
     best: list[tuple | None] = [None] * B
@@ -1082,17 +1091,18 @@ def probe_batch(fs: Sequence[Any], zs: Sequence[Any], eps: float | Sequence[floa
     done = [False] * B
     errors: list[str | None] = [None] * B
     try:
-        for s in seeds:
+        for j_pass in range(len(sl[0])):
             idx = [b for b in range(B) if not done[b]]
             if not idx:
                 break
             F = stack_objectives([fs[b] for b in idx])
             S = _Search(F, torch.stack([zl[b] for b in idx]), torch.stack([fzl[b] for b in idx]),
                         [epsl[b] for b in idx], torch.stack([cl[b] for b in idx]), [radl[b] for b in idx],
-                        [ksl[b] for b in idx], [s] * len(idx))
+                        [ksl[b] for b in idx], [sl[b][j_pass] for b in idx])
             stages, run = _one_seed(S, cfg, bar_.update)
             kaps, pts, gaps = S.best_k.tolist(), S.points.tolist(), S.max_gap.tolist()
             for j, b in enumerate(idx):  # loop over instances: bookkeeping of the results
+                s = sl[b][j_pass]
                 if S.error[j] is not None:
                     errors[b], done[b] = S.error[j], True
                     continue
@@ -1126,7 +1136,7 @@ def probe_batch(fs: Sequence[Any], zs: Sequence[Any], eps: float | Sequence[floa
         else:
             wit, gap, inner, gnorm = None, None, None, None
         searched = {
-            "budget": budget_name, "config": dict(cfg), "seeds": ran[b], "seeds_requested": seeds,
+            "budget": budget_name, "config": dict(cfg), "seeds": ran[b], "seeds_requested": sl[b],
             "strategies": [n for n in STRATEGIES if n in r["run"]], "points": points[b], "z_in_domain": r["z_in"],
             "center_norm": float(torch.linalg.vector_norm(cl[b])), "per_seed": per_seed[b], "worst_seed": r["seed"],
         }

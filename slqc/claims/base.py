@@ -103,6 +103,10 @@ class CheckerAPI(Protocol):
     def slqc_record(self, claim: "Claim", setting: Mapping[str, Any], problem: Problem) -> dict:
         """The verdict of "f is (eps, kappa, z)-SLQC on the problem's domain"."""
 
+    def probe_many(self, problems: list[Problem], eps: float, kappa_stop: float | None = None,
+                   budget: str | None = None) -> list[Any]:
+        """:meth:`probe` on several problems at once (instance batching), one result each."""
+
     def save_witness(self, claim: "Claim", setting: Mapping[str, Any], problem: Problem, x: Any, eps: float,
                      kappa: float, tag: str = "", kind: str = "slqc", bound: float | None = None,
                      meta: Mapping[str, Any] | None = None) -> str:

@@ -50,6 +50,10 @@ delta = sympy.Symbol("delta", positive=True)
 #: Level of the one-sided binomial test.
 ALPHA = 0.05
 
+#: data draws searched together (instance batching) when a draw has at most this many samples x outputs
+_DRAW_BATCH = 8
+_DRAW_BATCH_MAX_SAMPLES = 2**14
+
 NOISY_BASE = {"activation": "generalized_relu", "a": 0.5, "b": 1.0, "W": 1.0, "wstar": 1.0, "d": 8, "k": 1,
               "distribution": "ball", "seed": 0, "noise": 0.5, "eps": 1e-2}
 
@@ -321,21 +325,33 @@ class Theorem2(Claim):
             t0 = time.perf_counter()
             R = int(setting["draws"])
             ok, kmax, points, failing, hyp_bad, max_gap = 0, 0.0, 0, None, [], -math.inf
-            for r in range(R):
-                s = dict(setting, m=int(m), seed=int(setting["seed"]) * 1000 + r)
-                for key in ("ms", "draws", "probe_budget", "proof_m", "guarantee_target", "alternative", "power"):
-                    s.pop(key, None)
-                pb = self.build(s, device=checker.device)
-                hyp_bad += [k for k, (good, _) in pb.hypotheses.items() if not good]
-                res = checker.probe(pb, e, kappa_stop=kappa_c, budget=setting.get("probe_budget"))
-                points += res.points_evaluated
-                max_gap = max(max_gap, res.max_gap)
-                kmax = max(kmax, res.kappa)
-                if res.violation or res.exceeded:
-                    if failing is None:
-                        failing = (s, pb, res)
+            # small draws are searched together (instance batching), large ones one at a time (memory)
+            group = _DRAW_BATCH if int(m) * int(setting.get("k", 1)) <= _DRAW_BATCH_MAX_SAMPLES else 1
+            many = group > 1 and hasattr(checker, "probe_many")
+            for r0 in range(0, R, group if many else 1):
+                draws = []
+                for r in range(r0, min(R, r0 + (group if many else 1))):
+                    s = dict(setting, m=int(m), seed=int(setting["seed"]) * 1000 + r)
+                    for key in ("ms", "draws", "probe_budget", "proof_m", "guarantee_target", "alternative", "power"):
+                        s.pop(key, None)
+                    pb = self.build(s, device=checker.device)
+                    hyp_bad += [k for k, (good, _) in pb.hypotheses.items() if not good]
+                    draws.append((s, pb))
+                if many:
+                    results = checker.probe_many([pb for _, pb in draws], e, kappa_stop=kappa_c,
+                                                 budget=setting.get("probe_budget"))
                 else:
-                    ok += 1
+                    results = [checker.probe(pb, e, kappa_stop=kappa_c, budget=setting.get("probe_budget"))
+                               for _, pb in draws]
+                for (s, pb), res in zip(draws, results):
+                    points += res.points_evaluated
+                    max_gap = max(max_gap, res.max_gap)
+                    kmax = max(kmax, res.kappa)
+                    if res.violation or res.exceeded:
+                        if failing is None:
+                            failing = (s, pb, res)
+                    else:
+                        ok += 1
             dl = delta_of_m(setting, int(m))
             g = 1 - dl  # the guarantee P(SLQC) >= g
             p_hat = ok / R

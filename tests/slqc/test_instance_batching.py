@@ -197,3 +197,43 @@ def test_ngd_numpy_loop_equals_its_torch_twin(act):
     for key in ("best_w", "last_w", "best_in_w"):
         torch.testing.assert_close(one[key], two[key], rtol=1e-7, atol=1e-9)  # 3000 normalized steps of rounding
     assert one["first"]["a"] is not None  # the run does descend
+
+
+def test_theorem2_draws_searched_together_give_the_records_of_one_at_a_time():
+    from slqc.check import Checker
+
+    class OneAtATime:
+        """The checker without probe_many: every draw searched alone."""
+
+        def __init__(self, inner):
+            self._inner = inner
+
+        def __getattr__(self, name):
+            if name == "probe_many":
+                raise AttributeError(name)
+            return getattr(self._inner, name)
+
+    claim = get_claim("thm2")
+    setting = dict(claim.settings("quick")[0], draws=3, ms=[4, 64])
+    recs = []
+    for wrap in (lambda c: c, OneAtATime):
+        chk = Checker("quick")
+        chk.in_draws = True
+        recs.append(claim.evaluate(setting, wrap(chk)))
+    for a, b in zip(*recs):
+        assert (a["verdict"], a["slqc_draws"], a["points_evaluated"]) == (b["verdict"], b["slqc_draws"],
+                                                                         b["points_evaluated"])
+        assert b["kappa_empirical"] == pytest.approx(a["kappa_empirical"], rel=1e-9)
+
+
+def test_adversary_inner_searches_batched_equal_one_at_a_time():
+    from slqc.falsify import evaluate, evaluate_many, random_instance
+
+    g = torch.Generator().manual_seed(5)
+    insts = [random_instance("thm1", g, f"i{j}", fixed={"d": 4, "m": 16}) for j in range(3)]
+    assert len({i.shape_key() for i in insts}) == 1
+    many = evaluate_many(insts, SMALL, [[7 + j] for j in range(3)])
+    for j, (inst, ev) in enumerate(zip(insts, many)):
+        one = evaluate(inst, SMALL, [7 + j])
+        assert (one.violation, one.points, one.found_at) == (ev.violation, ev.points, ev.found_at)
+        assert ev.kappa_empirical == pytest.approx(one.kappa_empirical, rel=1e-9)
