@@ -14,6 +14,11 @@ values (B, P), autograd-differentiable, with optional ``value`` (values only) an
   that share shapes, activations and loss (hidden slopes per instance).
 * :class:`LoopStack`: anything else, one call per instance.
 
+With ``SLQC_COMPILE=1`` (``slqc check --compile``, ``slqc probe --compile``) the elementwise passes
+of the squared loss (generalized ReLU, ReLU, identity, sigmoid) run through ``torch.compile``: one
+fused pass instead of five, on CPU (inductor's C++) as on CUDA (Triton). The first call in a
+process compiles (a minute or more on 2 CPU cores; inductor caches the result on disk).
+
 Small problems only are stacked (at most ``_STACK_MAX_SAMPLES`` samples times outputs): with
 many samples one instance already fills the machine, and the objective's own streamed path
 (issue 15) is the right one.
@@ -31,11 +36,12 @@ Example:
 
 from __future__ import annotations
 
+import os
 from typing import Any, Sequence
 
 import torch
 
-from .models import GLMObjective, OneHiddenObjective
+from .models import GLMObjective, OneHiddenObjective, block_elems
 
 # Largest m * k (samples times outputs) of an instance that is stacked with others.
 _STACK_MAX_SAMPLES = 2**14
@@ -44,6 +50,45 @@ _STACK_MAX_SAMPLES = 2**14
 _STACK_BLOCK_ELEMS = 2**21
 
 _PIECEWISE_LINEAR = ("generalized_relu", "relu", "identity")
+
+#: environment variable that turns on torch.compile for the fused elementwise passes (``--compile``)
+COMPILE_ENV = "SLQC_COMPILE"
+
+
+def compile_enabled() -> bool:
+    """True when ``SLQC_COMPILE=1`` (set by ``slqc check --compile`` / ``slqc probe --compile``)."""
+    return os.environ.get(COMPILE_ENV, "") == "1"
+
+
+def _fused_value(t: torch.Tensor, Y: torch.Tensor, a: torch.Tensor, b: torch.Tensor, sig: bool) -> torch.Tensor:
+    """Summed squared loss (B, P) of pre-activations t (B, P, k, m): one pass when compiled."""
+    p = torch.sigmoid(t) if sig else torch.where(t >= 0, b, a) * t
+    r = p - Y
+    return (r * r).sum((2, 3))
+
+
+def _fused_value_grad(t: torch.Tensor, Y: torch.Tensor, a: torch.Tensor, b: torch.Tensor,
+                      sig: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Summed squared loss (B, P) and dL/dt = 2 (phi(t) - y) g(t) (B, P, k, m): one pass when compiled."""
+    if sig:
+        p = torch.sigmoid(t)
+        g = p * (1 - p)
+    else:
+        g = torch.where(t >= 0, b, a)
+        p = g * t
+    r = p - Y
+    return (r * r).sum((2, 3)), 2 * r * g
+
+
+_COMPILED: dict[str, Any] = {}
+
+
+def _compiled(name: str):
+    """torch.compile of one of the fused passes (compiled once per process, dynamic shapes)."""
+    if name not in _COMPILED:
+        fn = {"value": _fused_value, "value_grad": _fused_value_grad}[name]
+        _COMPILED[name] = torch.compile(fn, dynamic=True)
+    return _COMPILED[name]
 
 
 def _family(act) -> str:
@@ -187,6 +232,11 @@ class GLMStack(_Selectable):
         self.act = _slopes([f.act for f in self.fs], 4, self.X) if fam == "plin" else f0.act
         self.elementwise = self.act.elementwise
         self.fused = self.loss.name == "squared" and self.elementwise
+        # the compiled fused passes (SLQC_COMPILE=1) know the piecewise-linear family and the sigmoid
+        self.compilable = self.fused and (fam == "plin" or f0.act.name == "sigmoid")
+        one = torch.ones((), dtype=self.X.dtype, device=self.X.device)
+        self._ab = (self.act.a, self.act.b) if fam == "plin" else (one, one)
+        self._sig = f0.act.name == "sigmoid"
 
     def _preact(self, W: torch.Tensor) -> torch.Tensor:
         """Pre-activations (B, P, k, m) of points W (B, P, d[, k])."""
@@ -209,7 +259,8 @@ class GLMStack(_Selectable):
 
     def _blocks(self, W: torch.Tensor):
         P = W.shape[1]
-        step = max(1, _STACK_BLOCK_ELEMS // (self.B * self.m * self.k))
+        elems = max(_STACK_BLOCK_ELEMS, block_elems(W.device))  # large blocks on CUDA: few, wide kernels
+        step = max(1, elems // (self.B * self.m * self.k))
         for s in range(0, P, step):  # loop over blocks of points, not over points
             yield s, min(step, P - s)
 
@@ -217,10 +268,13 @@ class GLMStack(_Selectable):
         """f_b(W[b, p]) (B, P) without gradients, in blocks of points."""
         W = W.detach()
         vals = torch.empty(W.shape[:2], dtype=W.dtype, device=W.device)
+        comp = self.compilable and compile_enabled()
         with torch.no_grad():
             for s, n in self._blocks(W):
                 t = self._preact(W[:, s:s + n])
-                if self.fused:
+                if comp:
+                    vals[:, s:s + n] = _compiled("value")(t, self.Ykm, *self._ab, self._sig)
+                elif self.fused:
                     r = self.act.phi(t).sub_(self.Ykm).flatten(2)
                     vals[:, s:s + n] = torch.einsum("bpn,bpn->bp", r, r)
                 else:
@@ -233,10 +287,13 @@ class GLMStack(_Selectable):
         B = self.B
         vals = torch.empty(W.shape[:2], dtype=W.dtype, device=W.device)
         grads = torch.empty_like(W)
+        comp = self.compilable and compile_enabled()
         with torch.no_grad():
             for s, n in self._blocks(W):
                 t = self._preact(W[:, s:s + n])  # (B, n, k, m)
-                if self.fused:
+                if comp:
+                    vals[:, s:s + n], dt = _compiled("value_grad")(t, self.Ykm, *self._ab, self._sig)
+                elif self.fused:
                     g = self.act.grad(t)
                     r = self.act.phi(t).sub_(self.Ykm)
                     rf = r.flatten(2)

@@ -16,6 +16,7 @@ import time
 
 from ..claims import CLAIMS
 from ..claims.base import BUDGETS
+from ..stack import COMPILE_ENV
 from . import _common as C
 
 #: options of :func:`slqc.certify.certify` used by ``--certify`` (bounded effort per record)
@@ -58,6 +59,8 @@ def add_parser(sub) -> None:
                    help="instance batching: up to this many SLQC settings of one shape share one batched search "
                         "(B instances x P points per kernel; same records up to float rounding); 1 = one at a time "
                         "(default: 8)")
+    p.add_argument("--compile", action="store_true",
+                   help="torch.compile the fused elementwise passes of the squared loss (sets SLQC_COMPILE=1; the first call compiles for a minute or more; meant for GPUs: no gain measured on CPU at the quick sizes)")
     p.add_argument("--executor", default="local", choices=("local", "ray"),
                    help="local: this process or --jobs spawned workers; ray: one Ray task per instance batch "
                         '(pip install -e ".[ray]"), results streamed into the same journal')
@@ -158,6 +161,8 @@ def run(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(int(args.threads))
+    if args.compile:  # read by every worker process (spawned with this environment)
+        os.environ[COMPILE_ENV] = "1"
     _print_thm2_estimate(args)
     witness_dir = args.witness_dir or tempfile.mkdtemp(prefix="slqc-witnesses-")
     journal = journal_path(args, witness_dir)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 import torch
 
@@ -12,6 +13,7 @@ from ..data import DISTRIBUTIONS
 from ..generators import make_glm
 from ..losses import LOSSES
 from ..search import BUDGETS, probe
+from ..stack import COMPILE_ENV
 from . import _common as C
 from ._common import write_json
 
@@ -38,6 +40,8 @@ def add_parser(sub) -> None:
     p.add_argument("--budget", default="quick", choices=tuple(BUDGETS))
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--json", metavar="PATH", help="also write the result as JSON")
+    p.add_argument("--compile", action="store_true",
+                   help="torch.compile the fused elementwise passes of the squared loss (sets SLQC_COMPILE=1; the first call compiles for a minute or more; meant for GPUs: no gain measured on CPU at the quick sizes)")
     p.add_argument("--progress", action="store_true", help="show a progress bar")
     p.set_defaults(func=run)
 
@@ -54,6 +58,8 @@ def run(args) -> int:
     C.finite("--noise", args.noise, minimum=0.0)
     if args.json:
         C.output_file("--json", args.json)
+    if args.compile:
+        os.environ[COMPILE_ENV] = "1"
     prob = make_glm(args.d, args.m, args.W, args.activation, outputs=args.outputs, loss=args.loss,
                     distribution=args.data, noise=args.noise, seed=args.seed, device=dev, **act_kw)
     res = probe(prob.objective, prob.w_star, args.eps, args.W, budget=args.budget, seed=args.seed, device=dev,

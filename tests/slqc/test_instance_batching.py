@@ -237,3 +237,20 @@ def test_adversary_inner_searches_batched_equal_one_at_a_time():
         one = evaluate(inst, SMALL, [7 + j])
         assert (one.violation, one.points, one.found_at) == (ev.violation, ev.points, ev.found_at)
         assert ev.kappa_empirical == pytest.approx(one.kappa_empirical, rel=1e-9)
+
+
+@pytest.mark.slow
+def test_compiled_fused_passes_equal_the_eager_ones(monkeypatch):
+    """SLQC_COMPILE=1 (slqc check --compile): torch.compile of the fused squared-loss passes (compiles for a minute)."""
+    from slqc.stack import COMPILE_ENV
+
+    for act, k in (("generalized_relu", 1), ("relu", 3), ("sigmoid", 1)):
+        F = stack_objectives(_glms(act, "squared", k))
+        W = torch.randn((3, 9) + tuple(F.fs[0].point_shape), dtype=DT, generator=torch.Generator().manual_seed(2))
+        monkeypatch.setenv(COMPILE_ENV, "0")
+        v0, (w0, g0) = F.value(W), F.value_and_grad(W)
+        monkeypatch.setenv(COMPILE_ENV, "1")
+        v1, (w1, g1) = F.value(W), F.value_and_grad(W)
+        torch.testing.assert_close(v1, v0, rtol=1e-12, atol=1e-14)
+        torch.testing.assert_close(w1, w0, rtol=1e-12, atol=1e-14)
+        torch.testing.assert_close(g1, g0, rtol=1e-12, atol=1e-14)
