@@ -254,3 +254,16 @@ def test_compiled_fused_passes_equal_the_eager_ones(monkeypatch):
         torch.testing.assert_close(v1, v0, rtol=1e-12, atol=1e-14)
         torch.testing.assert_close(w1, w0, rtol=1e-12, atol=1e-14)
         torch.testing.assert_close(g1, g0, rtol=1e-12, atol=1e-14)
+
+
+def test_batching_bench_reports_the_ratio_of_its_own_timings():
+    from slqc.bench import run_batching
+
+    r = run_batching(claims=["cor1"], repeats=1)
+    assert r["speedup"] == pytest.approx(r["seconds"]["one_at_a_time"] / r["seconds"]["batched"], rel=1e-12)
+    assert r["speedup_cpu"] == pytest.approx(r["cpu_seconds"]["one_at_a_time"] / r["cpu_seconds"]["batched"],
+                                             rel=1e-12)
+    assert r["meets_target"] == (r["speedup"] >= r["target"])
+    assert r["records"] == 4 and r["agree"] == 4 and r["disagree"] == []
+    with pytest.raises(ValueError):
+        run_batching(batch=1)
