@@ -151,14 +151,24 @@ def run_batching(budget: str = "quick", batch: int = 8, repeats: int = 1, claims
 
     Returns:
         JSON-ready dict: seconds per side (median and every run), ``speedup`` = one at a time /
-        batched, ``records``, ``agree`` (records equal on both sides), ``disagree`` (labels).
+        batched, ``records``, ``agree`` (records equal on both sides), ``disagree`` (labels),
+        ``identical`` (:func:`identical_instances`). One torch thread, as in a check worker.
     """
+    if int(batch) < 2 or int(repeats) < 1:
+        raise ValueError("run_batching needs batch >= 2 and repeats >= 1")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as a check worker runs (CPU seconds would also count idle-spinning threads)
+    try:
+        return _run_batching(budget, int(batch), int(repeats), claims, progress)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _run_batching(budget: str, batch: int, repeats: int, claims, progress: bool) -> dict:
     import tempfile
 
     from .check import run_check
 
-    if int(batch) < 2 or int(repeats) < 1:
-        raise ValueError("run_batching needs batch >= 2 and repeats >= 1")
     times: dict[str, list[float]] = {"one_at_a_time": [], "batched": []}
     cpu: dict[str, list[float]] = {"one_at_a_time": [], "batched": []}
     recs: dict[str, list[dict]] = {}
@@ -170,13 +180,41 @@ def run_batching(budget: str = "quick", batch: int = 8, repeats: int = 1, claims
             times[side].append(time.perf_counter() - t0)
             cpu[side].append(time.process_time() - c0)
     same, diff = _records_agree(recs["one_at_a_time"], recs["batched"])
+    ident = identical_instances(repeats=repeats)
     one, bat = statistics.median(times["one_at_a_time"]), statistics.median(times["batched"])
     c1, cb = statistics.median(cpu["one_at_a_time"]), statistics.median(cpu["batched"])
     return {"budget": budget, "batch": int(batch), "jobs": 1, "threads": torch.get_num_threads(),
             "seconds": {"one_at_a_time": one, "batched": bat}, "cpu_seconds": {"one_at_a_time": c1, "batched": cb},
             "runs": times, "cpu_runs": cpu, "speedup": one / bat, "speedup_cpu": c1 / cb,
             "target": BATCHING_TARGET, "meets_target": one / bat >= BATCHING_TARGET,
-            "records": len(recs["batched"]), "agree": same, "disagree": diff}
+            "records": len(recs["batched"]), "agree": same, "disagree": diff, "identical": ident}
+
+
+def identical_instances(B: int = 4, repeats: int = 1, claim: str = "thm1") -> dict:
+    """CPU seconds per instance of the first quick setting of ``claim`` searched B times alone and B at once.
+
+    The best case of instance batching: the B instances follow the same path (same data, same
+    seed), so no instance waits for another.
+    """
+    from .claims import get_claim
+    from .search import probe, probe_batch
+
+    c = get_claim(claim)
+    s = c.settings("quick")[0]
+    p = c.build(s)
+    eps = float(s["eps"])
+    alone, together = [], []
+    for _ in range(int(repeats)):
+        c0 = time.process_time()
+        for _ in range(B):
+            probe(p.f, p.z, eps, p.radius, budget="quick")
+        alone.append((time.process_time() - c0) / B)
+        c0 = time.process_time()
+        probe_batch([p.f] * B, [p.z] * B, eps, p.radius, budget="quick")
+        together.append((time.process_time() - c0) / B)
+    a, t = statistics.median(alone), statistics.median(together)
+    return {"claim": claim, "setting": s, "B": B, "cpu_s_per_instance_alone": a, "cpu_s_per_instance_batched": t,
+            "speedup_cpu": a / t}
 
 
 def print_batching(r: dict) -> None:
@@ -186,6 +224,10 @@ def print_batching(r: dict) -> None:
           f"{'met' if r['meets_target'] else 'NOT met'}); CPU seconds {r['cpu_seconds']['one_at_a_time']:.1f} vs "
           f"{r['cpu_seconds']['batched']:.1f}: {r['speedup_cpu']:.2f}x; {r['agree']} of {r['records']} records agree"
           + (f"; DISAGREE: {', '.join(r['disagree'])}" if r["disagree"] else ""))
+    i = r["identical"]
+    print(f"  best case, {i['B']} identical instances of the first quick {i['claim']} setting: "
+          f"{i['cpu_s_per_instance_alone']:.3f} CPU s per instance alone, {i['cpu_s_per_instance_batched']:.3f} "
+          f"batched: {i['speedup_cpu']:.2f}x")
 
 
 # ------------------------------------------------------------------ streaming over samples (issue 15)

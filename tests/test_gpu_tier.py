@@ -50,6 +50,22 @@ def test_probe_cuda_equals_cpu():
     assert r_gpu.points_evaluated == r_cpu.points_evaluated
 
 
+def test_batched_probe_cuda_equals_cpu():
+    """Instance batching (GLMStack: batched products, per-instance slopes) on cuda against the CPU."""
+    from slqc.search import probe_batch
+
+    budget = {"samples": 512, "rays": 64, "steps": 20, "starts": 16}
+    out = {}
+    for dev in ("cpu", "cuda"):
+        ps = [make_glm(8, 512, 1.0, "generalized_relu", a=a, b=1.0, noise=0.5, seed=i, device=dev)
+              for i, a in enumerate((0.1, 0.3, 0.5))]
+        out[dev] = probe_batch([p.objective for p in ps], [p.w_star for p in ps], 1e-2, 1.0, budget=budget, seed=0,
+                               device=dev)
+    for a, b in zip(out["cpu"], out["cuda"]):
+        assert b.kappa == pytest.approx(a.kappa, rel=1e-6)
+        assert b.points_evaluated == a.points_evaluated
+
+
 def test_thm2_draw_cuda_equals_cpu():
     from slqc.check import Checker
     from slqc.claims.noisy_glm import PROOF_M_TRIPLES, Theorem2, proof_m_settings
