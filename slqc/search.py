@@ -37,6 +37,12 @@ over many points:
 
 Several seeds can be run (``seed`` accepts a sequence); the worst case over them is kept.
 
+Instance batching: :func:`probe_batch` searches B instances (objectives of one point shape,
+each with its own z, eps, domain and kappa_stop) as one search, every tensor with a leading
+instance axis and the objectives evaluated by batched products (:mod:`slqc.stack`). Each
+instance draws from its own generator, stops on its own, and leaves an ascent at its own
+plateau, so it follows the path it follows alone: :func:`probe` is the case B = 1.
+
 Any point with f(x) - f(z) > eps and <grad f(x), x - z> <= 0 is a violation of the
 definition for every kappa: the search stops there and returns it as the witness. With
 ``kappa_stop`` set, a point needing more than kappa_stop also ends the search. The stop
@@ -120,7 +126,9 @@ class ProbeResult:
         max_gap: the largest f(x) - f(z) seen (if <= eps the SLQC claim is vacuous here).
         searched: what was searched: ``budget`` (name), ``config`` (its numbers), ``seeds``
             (run), ``seeds_requested``, ``strategies`` (names run), ``points``,
-            ``z_in_domain``, ``per_seed`` (kappa, violation, points per seed), ``worst_seed``.
+            ``z_in_domain``, ``per_seed`` (kappa, violation, points per seed), ``worst_seed``,
+            and ``batch_instances`` when the instance was searched in a batch (then ``seconds``
+            is its share of the batch's wall time).
     """
 
     kappa: float
