@@ -6,6 +6,8 @@ Usage:
     ``python -m experiments all [ARGS...]``        run every script, then write RESULTS.md (``run_all``)
     ``python -m experiments results [ARGS...]``    rewrite RESULTS.md from finished runs (``make_results``)
     ``python -m experiments verify FILES...``      re-check ``results.json`` files
+    ``python -m experiments replot ROOT [NAMES]``  redraw the curve figures of finished runs (``replot``)
+    ``python -m experiments costs [ARGS...]``      time one full-data run per protocol (``full_data_cost``)
 
 Exit codes: those of the script; 2 for an unknown name.
 """
@@ -17,7 +19,8 @@ from collections.abc import Sequence
 
 from . import cli, registry
 
-TOOLS = {"all": "run_all", "results": "make_results", "verify": "verify"}
+TOOLS = {"all": "run_all", "results": "make_results", "verify": "verify", "replot": "replot",
+         "costs": "full_data_cost"}
 
 
 def listing() -> str:

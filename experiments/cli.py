@@ -1,7 +1,9 @@
 """Command-line conventions shared by every experiment script.
 
 Every script accepts ``[--quick | --full] [--out DIR] [--seeds N] [--data-dir DIR] [--device D]``
-(and most ``--datasets A,B``). Bad input (an unknown dataset, a missing data directory, a bad flag) prints one
+(and most ``--datasets A,B``), and the execution options ``[--executor local|ray] [--address ADDR]
+[--jobs N] [--resume]``: every training run is one task (:mod:`experiments.protocol`), journaled in
+``OUT/runs.jsonl`` as it finishes; ``--resume`` reuses the journal of an interrupted run. Bad input (an unknown dataset, a missing data directory, a bad flag) prints one
 line ``error: ...`` on stderr and exits with status 2. Ctrl-C keeps what was written (the
 ``results.json`` of the finished settings) and exits with status 130.
 """
@@ -40,9 +42,27 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
-def parser(name: str, description: str, datasets: str | None = None) -> argparse.ArgumentParser:
-    """The common argument parser; ``datasets`` is the default of ``--datasets`` (None: no flag)."""
+def add_runner_args(p: argparse.ArgumentParser, jobs_help: str | None = None) -> None:
+    """``--executor``, ``--address``, ``--jobs``, ``--resume`` and ``--gpus-per-run``."""
+    p.add_argument("--executor", default="local", choices=("local", "ray"),
+                   help="where the training runs go: local (this process, or a process pool with --jobs > 1; "
+                        "the default) or ray (one Ray task per run; pip install -e '.[ray]')")
+    p.add_argument("--address", default=None,
+                   help="with --executor ray: a running Ray cluster (HOST:PORT or auto); without it a local "
+                        "instance on 127.0.0.1 with --jobs CPUs is started and stopped")
+    p.add_argument("--jobs", type=int, default=1, help=jobs_help or
+                   "training runs at once (local process pool, or CPUs of the local Ray instance; default 1)")
+    p.add_argument("--resume", action="store_true",
+                   help="reuse the runs journaled in OUT/runs.jsonl by an earlier (interrupted) run of the same command")
+    p.add_argument("--gpus-per-run", type=float, default=None,
+                   help="with --executor ray and --device cuda: GPUs each run reserves (default 0.25)")
+
+
+def parser(name: str, description: str, datasets: str | None = None, runner: bool = True) -> argparse.ArgumentParser:
+    """The common argument parser; ``datasets`` is the default of ``--datasets`` (None: no flag);
+    ``runner`` adds the execution options (:func:`add_runner_args`)."""
     p = _Parser(prog=f"python -m experiments.{name}", description=description)
+    p.set_defaults(script_name=name)
     g = p.add_mutually_exclusive_group()
     g.add_argument("--quick", action="store_true", help="toy sizes (the test suite uses this)")
     g.add_argument("--full", action="store_true", help="the sizes of experiments/RESULTS.md")
@@ -57,6 +77,8 @@ def parser(name: str, description: str, datasets: str | None = None) -> argparse
             help=f"comma-separated dataset names or csv:PATH (default {datasets!r}; "
             f"known: {', '.join(KNOWN_DATASETS)})",
         )
+    if runner:
+        add_runner_args(p)
     return p
 
 
@@ -82,6 +104,28 @@ def check_common(args: argparse.Namespace) -> None:
         raise UsageError(f"--seeds must be >= 1, got {args.seeds}")
     if args.data_dir is not None and not os.path.isdir(args.data_dir):
         raise UsageError(f"data directory not found: {args.data_dir}")
+    if getattr(args, "jobs", 1) < 1:
+        raise UsageError(f"--jobs must be >= 1, got {args.jobs}")
+    if getattr(args, "address", None) and getattr(args, "executor", "local") != "ray":
+        raise UsageError("--address goes with --executor ray")
+    gpus = getattr(args, "gpus_per_run", None)
+    if gpus is not None and not 0 <= gpus <= 1:
+        raise UsageError(f"--gpus-per-run must be in [0, 1], got {gpus}")
+    if hasattr(args, "executor") and hasattr(args, "script_name") and args.script_name != "run_all":
+        setup_runner(args)
+
+
+def setup_runner(args: argparse.Namespace) -> None:
+    """Make the runner of this script's training runs from its execution options: the executor, and
+    the journal ``OUT/runs.jsonl`` (emptied unless ``--resume``)."""
+    from . import protocol
+
+    gpus = args.gpus_per_run
+    if gpus is None:
+        gpus = 0.25 if str(getattr(args, "device", "cpu")).startswith("cuda") and args.executor == "ray" else 0.0
+    journal = out_dir_of(args, args.script_name) / protocol.JOURNAL
+    protocol.use_runner(args.executor, jobs=args.jobs, address=args.address, num_gpus=gpus,
+                        journal=journal, resume=args.resume)
 
 
 def parse_datasets(spec: str) -> list[str]:
@@ -110,5 +154,10 @@ def run(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None 
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: the finished settings are kept in results.json", file=sys.stderr)
+        print("interrupted: the finished settings are kept in results.json and every finished run in "
+              "runs.jsonl (rerun with --resume)", file=sys.stderr)
         return 130
+    finally:
+        from . import protocol
+
+        protocol.reset_runner()

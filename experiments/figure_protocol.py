@@ -14,7 +14,7 @@ from . import cli, sizes
 from .plots import plot_rows
 from .protocol import LABELS, available, load, lr_grid, run_setting, subset, validation_view
 from .report import Report, fmt_grid, md_table
-from .stats import collapsed, curve_mean_std, fmt, verdict
+from .stats import annotate, collapsed, curve_mean_std, fmt, learned, seed_note, verdict
 
 AUTO = "auto"  # digits, plus Fashion-MNIST when its files are installed
 
@@ -63,8 +63,12 @@ def curves_table(results: Sequence[dict[str, Any]]) -> str:
             fmt(s.get("train_loss")), fmt(s.get("test_loss")), fmt(s.get("test_acc"), percent=True),
             f"{s['seconds']['mean']:.1f}", s["test_loss"]["n"] if s.get("test_loss") else 0,
         ])
-        if r["method"] == "sgd" and collapsed_run(r):
-            rows[-1][3] += " **(failed baseline: chance accuracy)**"
+        annotate(r)
+        if collapsed_run(r):
+            rows[-1][3] += (" **(failed baseline: chance accuracy)**" if r["method"] != "dante"
+                            else " **(failed: chance accuracy)**")
+        elif seed_note(s):
+            rows[-1][3] += f" **({seed_note(s)})**"
         by_arch.setdefault((r["dataset"], r["arch"], r["activation"], r["loss"]), {})[r["method"]] = s
     for (dset, arch, act, loss), m in by_arch.items():
         if "dante" in m and "sgd" in m:
@@ -81,8 +85,9 @@ def curves_table(results: Sequence[dict[str, Any]]) -> str:
             "the outputs and averaged over samples, or cross-entropy. In the grid, + marks a learning "
             "rate added by the extension and (edge) a pick that is still at an end of the grid.\n")
     if verdicts:
-        out += "\n\nBetter of DANTE and SGD (difference > 2 standard errors, else tie; a side at chance "
-        out += "accuracy is a failed run, never a win for the other):\n\n"
+        out += "\n\nBetter of DANTE and SGD (difference > 2 standard errors, else tie; a seed at chance accuracy is "
+        out += "a collapsed run, flagged and left out of the comparison; a side with fewer than 2 seeds that learned "
+        out += "failed, which is never a win or a tie for the other):\n\n"
         out += md_table(["dataset", "network", "act/loss", "test acc", "test loss"], verdicts)
     return out
 
@@ -167,7 +172,7 @@ def run_curves(
                                       **sizes.protocol_args(mode))
                     res.update(dataset=dname, arch=arch, activation=act, loss=loss, n_classes=ds.n_classes)
                     rep.add(res)
-                    series.append({"label": LABELS[m], "key": m,
+                    series.append({"label": LABELS[m], "key": m, "config": res["config"],
                                    "histories": [r["history"] for r in res["runs"]]})
                     print(f"[{name}] {dname} {arch} {act}/{loss} {LABELS[m]}: lr={res['pick']['lr']:g} "
                           f"test acc {fmt(res['summary'].get('test_acc'), percent=True)}", flush=True)
@@ -217,6 +222,7 @@ def _groups(data: dict[str, Any]) -> dict[tuple, list[tuple[str, dict, dict]]]:
     """``(dataset, activation, loss) -> [(arch, dante row, sgd row)]`` for networks with both."""
     by: dict[tuple, dict[str, dict[str, dict]]] = {}
     for r in data["results"]:
+        annotate(r)
         by.setdefault((r["dataset"], r["activation"], r["loss"]), {}).setdefault(r["arch"], {})[r["method"]] = r
     out: dict[tuple, list] = {}
     for key, archs in by.items():
@@ -231,15 +237,29 @@ def _acc_verdicts(items) -> list[str]:
             for _, d, s in items]
 
 
+def _acc(row: dict[str, Any]) -> float | None:
+    """Mean test accuracy over the seeds that learned (collapsed seeds left out)."""
+    return (learned(row.get("summary")).get("test_acc") or {}).get("mean")
+
+
+def collapsed_seed_notes(items) -> list[str]:
+    """``"64-100-10 SGD: seed 3 of 5 collapsed to chance (not counted)"`` for every network and
+    method of a group with flagged seeds that did not fail as a whole."""
+    notes = []
+    for arch, d, s in items:
+        for label, row in (("DANTE", d), ("SGD", s)):
+            if not collapsed_run(row) and seed_note(row.get("summary")):
+                notes.append(f"{arch} {seed_note(row['summary'], label)}")
+    return notes
+
+
 def headlines(data: dict[str, Any]) -> list[str]:
     """DANTE-vs-SGD counts per (dataset, activation/loss), from a curve experiment's results.json."""
     out = []
     for (dset, act, loss), items in _groups(data).items():
         v = _acc_verdicts(items)
         ok = [(a, d, s) for (a, d, s), w in zip(items, v) if w in ("DANTE", "SGD", "tie")]
-        diffs = [d["summary"]["test_acc"]["mean"] - s["summary"]["test_acc"]["mean"] for _, d, s in ok
-                 if (d["summary"].get("test_acc") or {}).get("mean") is not None
-                 and (s["summary"].get("test_acc") or {}).get("mean") is not None]
+        diffs = [_acc(d) - _acc(s) for _, d, s in ok if _acc(d) is not None and _acc(s) is not None]
         text = (f"{dset}, {act}/{loss}: DANTE had the higher test accuracy in {v.count('DANTE')} of {len(items)} "
                 f"networks, SGD in {v.count('SGD')}, {v.count('tie')} within 2 s.e.")
         failed = v.count("failed baseline") + v.count("both failed")
@@ -247,8 +267,11 @@ def headlines(data: dict[str, Any]) -> list[str]:
             text += f"; SGD collapsed to chance accuracy (a failed baseline, not counted as a DANTE win) in {failed}"
         if v.count("DANTE failed"):
             text += f"; DANTE collapsed to chance in {v.count('DANTE failed')}"
+        notes = collapsed_seed_notes(items)
+        if notes:
+            text += "; collapsed seeds, flagged and left out of the comparison: " + "; ".join(notes)
         if diffs:
-            best = max(ok, key=lambda t: max(t[1]["summary"]["test_acc"]["mean"] or 0, t[2]["summary"]["test_acc"]["mean"] or 0))
+            best = max(ok, key=lambda t: max(_acc(t[1]) or 0, _acc(t[2]) or 0))
             text += (f"; mean difference DANTE - SGD over the networks where both learned {100 * sum(diffs) / len(diffs):+.2f} "
                      f"points (range {100 * min(diffs):+.2f} to {100 * max(diffs):+.2f}). Best network {best[0]}: "
                      f"DANTE {fmt(best[1]['summary'].get('test_acc'), percent=True)}, "
@@ -294,6 +317,11 @@ def verdicts(data: dict[str, Any], claim: str) -> list[list[str]]:
         if failed:
             evidence += f"; SGD at chance (failed baseline, excluded) in {failed}"
             word += f"; {failed} failed baseline(s) not counted"
+        if v.count("DANTE failed"):
+            evidence += f"; DANTE at chance (failed) in {v.count('DANTE failed')}"
+        notes = collapsed_seed_notes(items)
+        if notes:
+            evidence += "; collapsed seeds left out: " + "; ".join(notes)
         rows.append([claim, evidence, word])
         fast = [faster_at_equal_sweeps(d, s) for _, d, s in items]
         fast = [f for f in fast if f is not None]

@@ -77,18 +77,15 @@ def _setup_lines(mode: str) -> list[str]:
     if mode != "full":
         sub = sz.get("hidden_subset", {})
         cut = "; ".join(f"{a} `{' '.join(m)}`" for a, m in registry.BUDGET_ARGS[mode].items() if m)
+        image_sets = sorted({name for name, m in registry.BUDGET_ARGS[mode].items() if "fashion-mnist" in " ".join(m)})
         budget = [f"- **Budget of this run ({mode} mode, not the full protocol).** Networks: of the paper's list, only "
                   f"hidden layers {sub.get('small')} (the paper's first network, n_0-100-10); extra arguments per "
-                  f"script (from `experiments/registry.py`): {cut or 'none'}, so every script ran on the small sets only.",
-                  "- **Fashion-MNIST (the full 60 000/10 000 split) is not in this budget.** One 784-100-10 SGD run of 2 "
-                  "passes over it took 3.9 s on an idle core (16:56 UTC, same machine), so one setting of the standard "
-                  "protocol (about 10 runs of 3 passes) costs about a minute of CPU; but under the other jobs' load a "
-                  "script got 0.15-0.3 of a core, which puts the 8 Fashion-MNIST settings of Figures 2, 5, 6 alone at "
-                  "about 30-55 minutes of wall time, before Figure 7 (40 passes), Tables 1, 2, 4 (784-392-784 autoencoders, 50 passes) "
-                  "and the theory comparison. Commands: `python -m experiments.fig2_leaky_relu --datasets fashion-mnist` "
-                  "(likewise fig5_sigmoid, fig6_cross_entropy, table1_adaptive, table2_altmin, table4_autoencoder, "
-                  "theory_vs_practice, fig7_sngd_epochs) at this budget; the full protocol (every network of the paper, "
-                  f"Fashion-MNIST wherever the paper used MNIST, 10 passes): `{FULL_COMMAND}`."]
+                  f"script (from `experiments/registry.py`): {cut or 'none'}.",
+                  f"- **Fashion-MNIST, the full split (60 000 training / 10 000 test images, no subset)** in "
+                  f"{', '.join(image_sets) or 'no script'}: {img['epochs']} passes, batch {img['batch_size']}. The other "
+                  "scripts ran on the small sets only; their Fashion-MNIST runs (and every deeper network, and 10 "
+                  "passes) are left to a GPU: commands and measured cost estimates under 'Full-data runs left to a "
+                  "GPU'."]
     return [
         f"## Setup (from `experiments/sizes.py`, `experiments/registry.py` and `experiments/protocol.py`)", "",
         *budget,
@@ -102,12 +99,19 @@ def _setup_lines(mode: str) -> list[str]:
         f"- Small sets (digits, diabetes, wine, breast_cancer): all data, {sz['small']['epochs']} passes "
         f"(Table 3: 100, Table 4: 50, Figure 7: 40), batch {sz['small']['batch_size']}.",
         f"- Fashion-MNIST (where it runs): {img_size}, {img['epochs']} passes, batch {img['batch_size']} (the paper trained on "
-        "MNIST for an unstated number of passes).",
-        "- Every method gets the same number of passes over the training data (sweeps). DANTE (round-robin, "
-        "backward order; Algorithm 2 for one hidden layer) uses the paper's T = 5 SNGD epochs per phase "
+        "MNIST for an unstated number of passes; its MNIST numbers are not ours to compare with Fashion-MNIST's, "
+        "which is a harder set).",
+        "- Output layer: `dante`'s default (`TrainConfig.output_activation`): linear for classifiers under the "
+        "squared loss, logits for cross-entropy, the hidden activation for regression and autoencoders (the paper's "
+        "Eq. 4 uses the hidden activation everywhere; `--output-activation` of `dante train` gives it).",
+        "- Every method gets the same number of passes over the training data (sweeps). DANTE (round-robin in "
+        "`dante`'s `paper` order: L..1 for one hidden layer as in Algorithm 2, 1..L for deeper nets) uses the paper's T = 5 SNGD epochs per phase "
         "where the budget allows two full rounds, else the largest T that does.",
-        "- A classifier whose mean test accuracy is within 5 points of chance has collapsed: it is flagged as "
-        "a failed run and never counted as a win for the other method.",
+        "- Collapsed runs, per seed: a classifier run whose test accuracy is within 5 points of chance (or not "
+        "finite) has collapsed. It is flagged in the tables with its seed, and left out of every DANTE-vs-baseline "
+        "comparison (means and standard errors there are over the seeds that learned), so it is never counted as a "
+        "DANTE win or a tie. A method with fewer than 2 seeds that learned has failed as a whole: a failed baseline "
+        "(or a failed DANTE), never a win for the other. The mean ± CI columns are over all seeds.",
         "- Loss units: our squared loss sums over the outputs and averages over samples (divide by the number "
         "of outputs for a per-output mean); the paper does not state its unit, and its numbers are printed as "
         "they are, only in columns labelled *paper*.",
@@ -117,6 +121,117 @@ def _setup_lines(mode: str) -> list[str]:
         "", md_table(["method", "learning-rate grid (start)"], grid_rows), "",
         "Not run here:", "", *[f"- {t}" for t in NOT_RUN], "",
     ]
+
+
+COSTS_JSON = Path(__file__).resolve().parent / "full_data_cost.json"
+
+
+def cost_lines(all_data: dict[str, dict], costs_path: str | os.PathLike = COSTS_JSON) -> list[str]:
+    """'Full-data runs left to a GPU': every script's Fashion-MNIST cost estimate (from
+    ``python -m experiments.full_data_cost --json experiments/full_data_cost.json``), whether it
+    ran here, and the command for a GPU."""
+    from .report import md_table
+
+    costs = jsonio.read(costs_path) if Path(costs_path).is_file() else None
+    out = ["## Full-data runs left to a GPU", ""]
+    if costs is None:
+        return out + ["No cost measurement (`python -m experiments.full_data_cost --json experiments/full_data_cost.json`).", ""]
+    unit = costs["seconds_per_pass"]
+    out += [f"Measured by `{costs['command']}` ({costs['date']}, {costs['machine']}, load average "
+            f"{costs['load_average'][0]:.1f}): one run per protocol on {costs['dataset']} "
+            f"({costs['n_train']} training / {costs['n_test']} test images), on {costs['device']}, one torch thread. "
+            "Seconds per pass: " + ", ".join(f"{k} {v:.2f}" for k, v in unit.items() if k != "svm_fit")
+            + f"; one linear-SVM fit on the autoencoder features {unit['svm_fit']:.1f} s. The estimate multiplies "
+            f"them by each script's runs at {costs['mode']} sizes (first network, all seeds, grid without and with "
+            "the most extensions). It is one core's time at the load of the measurement (shorter on a quiet "
+            "machine); divide it by the runs at once with `--jobs` or `--executor ray`, and expect minutes on a GPU.", ""]
+    rows = []
+    for name, e in costs["estimates"].items():
+        data = all_data.get(name) or {}
+        ran = "fashion-mnist" in (data.get("settings", {}).get("datasets") or [])
+        rows.append([name, e["what"], f"{e['runs'][0]}-{e['runs'][1]}",
+                     f"{e['seconds'][0] / 60:.0f}-{e['seconds'][1] / 60:.0f} min",
+                     "yes (this file)" if ran else "**no**", f"`{e['command']}`"])
+    out += [md_table(["script", "what", "runs", "estimate (one core)", "ran on the full split here", "command (GPU)"],
+                     rows), "",
+            f"Every network of the paper, 10 passes, the full split everywhere (not estimated; hours on 2 cores): "
+            f"`{FULL_COMMAND}`; on a Ray cluster, one task per run: `{FULL_COMMAND} --executor ray --address HEAD:6379 "
+            "--jobs 8`.", ""]
+    return out
+
+
+def _section(text: str, title: str) -> list[str]:
+    """The lines of the ``## title`` section of a Markdown text (without the heading)."""
+    lines = text.splitlines()
+    try:
+        i = next(k for k, line in enumerate(lines) if line.strip() == f"## {title}")
+    except StopIteration:
+        return []
+    out = []
+    for line in lines[i + 1:]:
+        if line.startswith("## "):
+            break
+        out.append(line)
+    return out
+
+
+def claim_rows(text: str) -> dict[tuple[str, str], tuple[str, str]]:
+    """``{(claim, evidence's subject): (evidence, verdict)}`` from a RESULTS.md's claims table."""
+    rows = {}
+    for line in _section(text, "The paper's claims against our runs (computed; details below)"):
+        cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+        if len(cells) == 3 and line.startswith("|") and not line.startswith("|---") and cells[0] != "paper's claim":
+            subject = cells[1].split(":")[0] if ":" in cells[1] else ""  # no "dataset: ..." prefix: one row per claim
+            rows[(cells[0], subject)] = (cells[1], cells[2])
+    return rows
+
+
+def headline_items(text: str) -> dict[tuple[str, str], str]:
+    """``{(script, subject): headline}`` from a RESULTS.md's headline list."""
+    out, script = {}, ""
+    for line in _section(text, "Headlines (computed from the runs below)"):
+        if line.startswith("**") and "**" in line[2:]:
+            script = line[2:line.index("**", 2)]
+        elif line.startswith("- "):
+            body = line[2:]
+            key = (script, body.split(":")[0])
+            while key in out:
+                key = (key[0], key[1] + "'")
+            out[key] = body
+    return out
+
+
+def changes(previous: str, current: str) -> list[str]:
+    """'What changed since the previous RESULTS.md': verdicts that changed, claims and headlines
+    that are new or gone, and headlines whose text changed (old and new)."""
+    old_c, new_c = claim_rows(previous), claim_rows(current)
+    old_h, new_h = headline_items(previous), headline_items(current)
+    out = []
+    for key in new_c:
+        if key in old_c and old_c[key][1] != new_c[key][1]:
+            out.append(f"- Verdict **changed**: {key[0]} ({key[1] or 'all'}): *{old_c[key][1]}* -> *{new_c[key][1]}*")
+        elif key in old_c and old_c[key][0] != new_c[key][0] and not key[1]:
+            out.append(f"- Evidence changed, same verdict: {key[0]}: was *{old_c[key][0]}*; now *{new_c[key][0]}*")
+    for key in new_c:
+        if key not in old_c:
+            out.append(f"- New claim row: {key[0]} ({key[1]}): *{new_c[key][1]}*")
+    for key in old_c:
+        if key not in new_c:
+            out.append(f"- Claim row gone: {key[0]} ({key[1]}): was *{old_c[key][1]}*")
+    same = sum(1 for k in new_c if k in old_c and old_c[k][1] == new_c[k][1])
+    out.append(f"- Verdicts unchanged: {same} of {len(new_c)} claim rows.")
+    changed = [k for k in new_h if k in old_h and old_h[k] != new_h[k]]
+    new = [k for k in new_h if k not in old_h]
+    gone = [k for k in old_h if k not in new_h]
+    for k in changed:
+        out += [f"- Headline changed, {k[0]}, {k[1]}:", f"  - was: {old_h[k]}", f"  - now: {new_h[k]}"]
+    for k in new:
+        out.append(f"- New headline, {k[0]}, {k[1]}.")
+    for k in gone:
+        out += [f"- Headline gone, {k[0]}, {k[1]}: {old_h[k]}"]
+    unchanged = sum(1 for k in new_h if k in old_h and old_h[k] == new_h[k])
+    out.append(f"- Headlines unchanged: {unchanged} of {len(new_h)}.")
+    return out
 
 
 def edge_picks(all_data: dict[str, dict]) -> list[str]:
@@ -130,15 +245,20 @@ def edge_picks(all_data: dict[str, dict]) -> list[str]:
     return out
 
 
-def write(root: str | os.PathLike, target: str | os.PathLike, notes: Sequence[str] = ()) -> Path:
+def write(root: str | os.PathLike, target: str | os.PathLike, notes: Sequence[str] = (),
+          previous: str | os.PathLike | None = None) -> Path:
     """Compose the results file from ``root`` into ``target``; returns ``target``.
 
     ``ROOT/run_all.json`` (written by :mod:`experiments.run_all`) supplies the run_all command, its
     start time and each script's exit status; a script re-run on its own afterwards shows its own
     command and a later date in the Runs table. ``notes`` (e.g. how the scripts were started when
-    not by one run_all) are printed verbatim under "How this file was made".
+    not by one run_all) are printed verbatim under "How this file was made". ``previous`` (default:
+    the target as it was before) is compared with the new file: the verdicts and headlines that
+    changed are listed under "What changed since the previous RESULTS.md".
     """
     root, target = Path(root), Path(target)
+    prev_path = Path(previous) if previous else target
+    prev_text = prev_path.read_text() if prev_path.is_file() else None
     shown = os.path.relpath(target) if not os.path.relpath(target).startswith("..") else str(target)
     ra = jsonio.read(root / "run_all.json") if (root / "run_all.json").is_file() else {}
     run_all_command, status = ra.get("command"), ra.get("status", {})
@@ -236,7 +356,14 @@ def write(root: str | os.PathLike, target: str | os.PathLike, notes: Sequence[st
     body += ["## Edge picks", "", *(f"- {e}" for e in edges)] if edges else \
         ["## Edge picks", "", "None: every learning-rate pick is interior to its (extended) grid."]
     body += [""]
-    body += ["## Headlines (computed from the runs below)", ""] + headlines + sections
+    body += cost_lines(all_data)
+    tail = ["## Headlines (computed from the runs below)", ""] + headlines + sections
+    if prev_text is not None:
+        cur = "\n".join(body + tail)
+        body += ["## What changed since the previous RESULTS.md", "",
+                 "Computed by comparing this file's claims table and headlines with those of the file it replaces "
+                 "(same subject = same claim and dataset/variant).", "", *changes(prev_text, cur), ""]
+    body += tail
     target.write_text("\n".join(body).rstrip() + "\n")
     print(f"[make_results] wrote {target}", flush=True)
     return target
@@ -248,10 +375,14 @@ def main(argv=None) -> int:
     p.add_argument("--to", dest="target", default=str(registry.RESULTS_MD))
     p.add_argument("--note", action="append", default=[],
                    help="a sentence for the 'How this file was made' section (repeatable)")
+    p.add_argument("--previous", default=None,
+                   help="the results file to list changes against (default: the target before it is rewritten)")
     args = p.parse_args(argv)
     if not Path(args.root).is_dir():
         raise cli.UsageError(f"no results directory {args.root}")
-    write(args.root, args.target, args.note)
+    if args.previous and not Path(args.previous).is_file():
+        raise cli.UsageError(f"no previous results file {args.previous}")
+    write(args.root, args.target, args.note, args.previous)
     return 0
 
 

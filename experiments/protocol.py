@@ -14,23 +14,37 @@ For one *setting* (dataset, network, activation, loss, method):
 
 Every method gets the same number of passes over the training data (``epochs``), which is how
 :class:`dante.TrainConfig` defines it for every method.
+
+**Execution.** Every training run, a (config, seed) pair, is one task of the current
+:class:`Runner` (:func:`use_runner`): in this process (the default), in a local process pool
+(``--jobs N``) or on a Ray cluster (``--executor ray [--address ADDR]``, through
+:func:`slqc.executors.make_executor`). The candidates of a grid and the seeds of a setting are sent
+together, so they run at once. Each finished run is appended to the journal ``OUT/runs.jsonl`` the
+moment it returns; ``--resume`` reuses the runs found there, so an interrupted sweep continues from
+what was written. A run ships its data set as a *spec* (name, folder, subset, validation view)
+that the worker rebuilds and caches, never as tensors; records pass through the JSON codec, so a
+run read from the journal equals the run as computed.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 import os
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
 
+from slqc import jsonio
+
 from .cli import UsageError
 from .sizes import sngd_epochs_for
 from .selection import is_interior, select_extending
-from .stats import mean_std
+from .stats import seed_collapsed, summarize_runs
 
 # Our method keys -> TrainConfig fields. "dante+momentum" is DANTE with momentum in SNGD.
 METHODS: dict[str, dict[str, Any]] = {
@@ -119,12 +133,13 @@ def load(name: str, data_dir: str | None = None, seed: int = 0):
     """``dante.load_dataset`` with failures turned into one-line :class:`UsageError`s."""
     dante = _dante()
     try:
-        return dante.load_dataset(name, data_dir=data_dir, seed=seed)
+        ds = dante.load_dataset(name, data_dir=data_dir, seed=seed)
     except (FileNotFoundError, OSError) as exc:
         where = f" in {data_dir}" if data_dir else ""
         raise UsageError(f"dataset {name!r} not found{where}: {exc}".splitlines()[0]) from exc
     except (ValueError, KeyError) as exc:
         raise UsageError(f"cannot load dataset {name!r}: {exc}".splitlines()[0]) from exc
+    return _with_spec(ds, {"name": name, "data_dir": data_dir, "seed": seed})
 
 
 def available(name: str, data_dir: str | None = None) -> bool:
@@ -157,14 +172,57 @@ def subset(ds, n_train: int | None, n_test: int | None, seed: int = 0):
     if n_test is not None and n_test < len(ds.X_test):
         idx = torch.randperm(len(ds.X_test), generator=g)[:n_test]
         fields.update(X_test=ds.X_test[idx], y_test=ds.y_test[idx])
-    return _replace(ds, **fields) if fields else ds
+    out = _replace(ds, **fields) if fields else ds
+    spec = spec_of(ds)
+    if spec is not None and fields:
+        out = _with_spec(out, {**spec, "subset": [n_train, n_test, seed]})
+    return out
 
 
 def validation_view(ds, fraction: float = 0.2, seed: int = 0):
     """A dataset whose training set is the training part of the split and whose *test* set is the
     validation part; the real test set is never seen during selection."""
     _, va = ds.split_validation(fraction=fraction, seed=seed)
-    return va
+    spec = spec_of(ds)
+    return va if spec is None else _with_spec(va, {**spec, "validation": [fraction, seed]})
+
+
+SPEC_ATTR = "_experiments_spec"
+
+
+def _with_spec(ds, spec: dict[str, Any]):
+    """Record how ``ds`` was made (so a worker can rebuild it) on the object; returns ``ds``."""
+    try:
+        setattr(ds, SPEC_ATTR, dict(spec))
+    except (AttributeError, TypeError):  # an object that takes no attributes ships as itself
+        pass
+    return ds
+
+
+def spec_of(ds) -> dict[str, Any] | None:
+    """The spec :func:`load`, :func:`subset` and :func:`validation_view` recorded on ``ds`` (None
+    for a data set made otherwise)."""
+    spec = getattr(ds, SPEC_ATTR, None)
+    return dict(spec) if isinstance(spec, dict) else None
+
+
+_DATA_CACHE: dict[str, Any] = {}
+
+
+def dataset_from_spec(spec: dict[str, Any]):
+    """Rebuild (once per process) the data set a spec describes: load, subset, validation view."""
+    key = jsonio.dumps(spec, sort_keys=True)
+    if key not in _DATA_CACHE:
+        ds = load(spec["name"], spec.get("data_dir"), seed=spec.get("seed", 0))
+        if spec.get("subset"):
+            n_train, n_test, seed = spec["subset"]
+            ds = subset(ds, n_train, n_test, seed=seed)
+        if spec.get("validation"):
+            fraction, seed = spec["validation"]
+            ds = validation_view(ds, fraction, seed)
+        _DATA_CACHE.clear()  # one data set at a time: a worker runs one setting's tasks after another
+        _DATA_CACHE[key] = ds
+    return _DATA_CACHE[key]
 
 
 def _history(res) -> list[dict[str, Any]]:
@@ -197,6 +255,239 @@ def train_once(config: dict[str, Any], train_fn: Callable | None = None):
     return (train_fn or dante.train)(cfg)
 
 
+def _name(fn: Callable | None) -> str | None:
+    if fn is None:
+        return None
+    inner = getattr(fn, "func", fn)  # functools.partial
+    return f"{getattr(inner, '__module__', '')}.{getattr(inner, '__qualname__', repr(inner))}"
+
+
+def execute_run(config: dict[str, Any], data, train_fn: Callable | None = None,
+                after_train: Callable | None = None) -> dict[str, Any]:
+    """One task: train ``config`` on ``data`` (a data set, or a spec of :func:`dataset_from_spec`).
+
+    Returns:
+        ``{"final", "history", "seconds", "status"}`` (plus ``"instruments"`` for an instrumented
+        run), passed through the JSON codec (what a journal holds is what is returned).
+    """
+    ds = dataset_from_spec(data) if isinstance(data, dict) else data
+    t0 = time.perf_counter()
+    res = train_once({**config, "data": ds}, train_fn)
+    final = dict(res.final)
+    if after_train is not None:
+        final.update(after_train(res, ds))
+    rec = {"final": final, "history": _history(res), "seconds": time.perf_counter() - t0,
+           "status": getattr(res, "status", None)}
+    if config.get("instrument"):
+        rec["instruments"] = list(getattr(res, "instruments", []) or [])
+    return jsonio.loads(jsonio.dumps(rec))
+
+
+JOURNAL = "runs.jsonl"
+
+
+class Runner:
+    """Runs tasks (one training run each) on an executor and journals every finished run.
+
+    Args:
+        executor: an object with ``map_unordered(fn, args)`` (:mod:`slqc.executors`); None runs in
+            this process.
+        journal: the JSON-lines file each finished run is appended to (None: no journal).
+        resume: reuse the runs already in ``journal`` (else it is emptied first).
+    """
+
+    def __init__(self, executor=None, journal: str | os.PathLike | None = None, resume: bool = False) -> None:
+        self.executor = executor
+        self.journal = Path(journal) if journal else None
+        self.done: dict[str, dict[str, Any]] = {}
+        self.owns_ray = False  # this runner started the local Ray instance (and stops it at close)
+        self.computed = 0  # runs trained by this runner (not taken from the journal)
+        if self.journal is not None:
+            self.journal.parent.mkdir(parents=True, exist_ok=True)
+            if resume and self.journal.is_file():
+                for row in jsonio.read_jsonl(self.journal):
+                    if isinstance(row, dict) and "key" in row and "run" in row:
+                        self.done[row["key"]] = row["run"]
+            else:
+                self.journal.write_text("")
+
+    def _ships_specs(self) -> bool:
+        return self.executor is not None and (getattr(self.executor, "name", "") == "ray"
+                                              or getattr(self.executor, "jobs", 1) > 1)
+
+    @staticmethod
+    def key(config: dict[str, Any], data, train_fn=None, after_train=None) -> str:
+        """The identity of a run: its config, data (spec, else name and shapes) and hooks."""
+        spec = spec_of(data) if not isinstance(data, dict) else data
+        if spec is None:
+            spec = {"name": getattr(data, "name", None), "shape": [list(getattr(data, "X_train").shape),
+                                                                   list(getattr(data, "X_test").shape)]}
+        ident = {"config": config, "data": spec, "train_fn": _name(train_fn), "after_train": _name(after_train)}
+        return hashlib.sha1(jsonio.dumps(ident, sort_keys=True).encode()).hexdigest()
+
+    def run(self, tasks: Sequence[tuple[dict[str, Any], Any]], train_fn: Callable | None = None,
+            after_train: Callable | None = None) -> list[dict[str, Any]]:
+        """Run ``[(config, data), ...]`` (journal first) and return their records in task order."""
+        keys = [self.key(c, d, train_fn, after_train) for c, d in tasks]
+        out: list[dict[str, Any] | None] = [self.done.get(k) for k in keys]
+        todo = [i for i, r in enumerate(out) if r is None]
+        ships = self._ships_specs()
+        args = []
+        for i in todo:
+            config, data = tasks[i]
+            spec = spec_of(data) if ships else None
+            args.append((config, spec if spec is not None else data, train_fn, after_train))
+        if self.executor is None:
+            results = ((j, execute_run(*a)) for j, a in enumerate(args))
+        else:
+            results = self.executor.map_unordered(execute_run, args)
+        for j, rec in results:
+            i = todo[j]
+            out[i] = self.done[keys[i]] = rec
+            self.computed += 1
+            if self.journal is not None:
+                jsonio.append_jsonl(self.journal, {"key": keys[i], "run": rec})
+        return out  # type: ignore[return-value]
+
+    def close(self) -> None:
+        """Stop the executor's workers (what has not started is cancelled)."""
+        if self.executor is not None and hasattr(self.executor, "shutdown"):
+            self.executor.shutdown()
+        if self.owns_ray:
+            stop_local_ray()
+            self.owns_ray = False
+
+
+def _pool_worker_init(threads: int) -> None:
+    """Pool worker setup: ``threads`` torch threads; Ctrl-C is the parent's to handle."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    torch.set_num_threads(threads)
+
+
+class PersistentPool:
+    """A local ``spawn`` process pool kept for a whole script (``--executor local --jobs N``).
+
+    :class:`slqc.executors.LocalExecutor` starts a pool per ``map_unordered`` call; a script sends
+    one small batch per grid, extension and seed set, and the workers' start (torch import, data
+    load) then cost more than the runs (a quick table2_altmin took 3 min with ``--jobs 2`` against
+    11 s in one process). Same interface: ``map_unordered(fn, args)`` yields ``(i, result)`` as
+    tasks finish; :meth:`shutdown` stops the workers.
+    """
+
+    name = "local"
+
+    def __init__(self, jobs: int, threads: int = 1) -> None:
+        self.jobs, self.threads = int(jobs), int(threads)
+        self._pool = None
+
+    def map_unordered(self, fn: Callable, args: Sequence[tuple]):
+        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+        import multiprocessing as mp
+
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=mp.get_context("spawn"),
+                                             initializer=_pool_worker_init, initargs=(self.threads,))
+        index = {self._pool.submit(fn, *a): i for i, a in enumerate(args)}
+        pending = set(index)
+        try:
+            while pending:  # a timeout, so that Ctrl-C reaches the parent promptly
+                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    yield index[fut], fut.result()
+        except BaseException:
+            self.shutdown()
+            raise
+
+    def shutdown(self) -> None:
+        """Cancel what has not started and stop the workers (running tasks are terminated)."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for p in procs:
+            if p.is_alive():
+                p.terminate()
+        for p in procs:
+            p.join(timeout=5)
+
+
+_RUNNER = Runner()
+_OWN_RAY = False
+
+
+def runner() -> Runner:
+    """The current :class:`Runner` (in this process, no journal, unless :func:`use_runner` set one)."""
+    return _RUNNER
+
+
+def start_local_ray(cpus: int) -> bool:
+    """Start a Ray instance on the loopback interface with ``cpus`` CPUs, unless one is connected;
+    returns True if this call started it (:func:`stop_local_ray` stops it)."""
+    global _OWN_RAY
+    try:
+        import ray
+    except ImportError:
+        raise UsageError('--executor ray needs Ray: pip install -e ".[ray]"') from None
+    if ray.is_initialized():
+        return False
+    ray.init(num_cpus=int(cpus), include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
+    _OWN_RAY = True
+    return True
+
+
+def stop_local_ray() -> None:
+    """Stop the Ray instance :func:`start_local_ray` started (nothing otherwise)."""
+    global _OWN_RAY
+    if _OWN_RAY:
+        import ray
+
+        ray.shutdown()
+        _OWN_RAY = False
+
+
+def use_runner(executor: str = "local", jobs: int = 1, address: str | None = None, num_gpus: float = 0,
+               journal: str | os.PathLike | None = None, resume: bool = False) -> Runner:
+    """Make the runner every :func:`run_setting` uses from now on, and return it.
+
+    ``executor="local"`` with ``jobs=1`` trains in this process; ``jobs>1`` in a spawn process pool
+    kept for the whole script (:class:`PersistentPool`);
+    ``"ray"`` one Ray task per run on the cluster at ``address`` or, without one, on a local instance
+    on 127.0.0.1 with ``jobs`` CPUs (started once and kept for the whole script).
+
+    Raises:
+        UsageError: an unknown executor, ``jobs < 1``, ``address`` without Ray, Ray not installed.
+    """
+    global _RUNNER
+    from slqc.executors import make_executor
+
+    if int(jobs) < 1:
+        raise UsageError(f"--jobs must be >= 1, got {jobs}")
+    _RUNNER.close()
+    _RUNNER = Runner()
+    try:
+        if executor == "local" and not address:
+            ex = None if int(jobs) == 1 else PersistentPool(int(jobs))
+        else:
+            ex = make_executor(executor, jobs=int(jobs), address=address, num_gpus=num_gpus)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    owns = start_local_ray(jobs) if executor == "ray" and not address else False
+    _RUNNER = Runner(ex, journal, resume)
+    _RUNNER.owns_ray = owns
+    return _RUNNER
+
+
+def reset_runner() -> None:
+    """Back to the default runner (in this process, no journal); the old one is closed (and stops
+    the local Ray instance if it started it)."""
+    global _RUNNER
+    _RUNNER.close()
+    _RUNNER = Runner()
+
+
 def run_setting(
     ds,
     method: str,
@@ -214,6 +505,9 @@ def run_setting(
 ) -> dict[str, Any]:
     """Pick the learning rate of ``method`` on a validation split, then train over ``seeds``.
 
+    Every training run is a task of the current :class:`Runner`; the grid's candidates x selection
+    seeds go out together, then each extension's seeds, then the final seeds.
+
     Args:
         ds: the dataset (train + test).
         method: a key of :data:`METHODS`.
@@ -227,7 +521,9 @@ def run_setting(
         metric: the ``res.final`` key minimized on the validation split.
         keep_history: keep the per-seed histories (for the curves).
         after_train: ``(result, dataset) -> dict`` of extra per-run numbers (e.g. SVM accuracy);
-            called on the validation runs too, where its ``metric`` key (if any) is the score.
+            called on the validation runs too, where its ``metric`` key (if any) is the score. It
+            runs where the run runs: with ``--jobs`` > 1 it must be picklable (a module-level
+            function or a ``functools.partial`` of one).
         final_extra: ``seed -> dict`` of TrainConfig fields for the final runs only (e.g.
             ``instrument=True``); their instrument records are kept under ``"instruments"``.
         select_seeds: seeds of the validation runs; a candidate's score is the mean of its
@@ -236,7 +532,9 @@ def run_setting(
 
     Returns:
         ``{"method", "label", "grid": [rows], "pick", "interior", "select_seeds", "runs": [...],
-        "summary": {...}}``; ``interior`` is None when there was nothing to choose.
+        "summary": {...}}``; ``interior`` is None when there was nothing to choose. The summary
+        (:func:`experiments.stats.summarize_runs`) flags every seed whose run collapsed to chance
+        accuracy (``"collapsed_seeds"``), and each run carries ``"collapsed"``.
     """
     val_ds = val_ds if val_ds is not None else validation_view(ds)
     fixed = {**base, **METHODS[method]}
@@ -244,46 +542,45 @@ def run_setting(
         n_layers = len(str(fixed["arch"]).split("-")) - 1
         fixed["sngd_epochs"] = sngd_epochs_for(n_layers, int(fixed.get("epochs", 10)))
 
-    def evaluate(cand: dict[str, Any]) -> float:
-        scores = []
-        for seed in select_seeds:
-            res = train_once({**fixed, **cand, "data": val_ds, "seed": int(seed)}, train_fn)
-            final = dict(res.final)
-            if after_train is not None:
-                final.update(after_train(res, val_ds))
-            v = final.get(metric)
-            scores.append(math.inf if v is None or not math.isfinite(float(v)) else float(v))
-        return sum(scores) / len(scores)
+    run = _RUNNER.run
+
+    def score(rec: dict[str, Any]) -> float:
+        v = rec["final"].get(metric)
+        return math.inf if v is None or not math.isfinite(float(v)) else float(v)
+
+    def evaluate_many(cands: Sequence[dict[str, Any]]) -> list[float]:
+        tasks = [({**fixed, **c, "seed": int(sd)}, val_ds) for c in cands for sd in select_seeds]
+        recs = run(tasks, train_fn, after_train)
+        k = len(select_seeds)
+        return [sum(score(r) for r in recs[i * k:(i + 1) * k]) / k for i in range(len(cands))]
 
     if len(grid) == 1:  # nothing to choose: no validation run
         pick, table, interior = dict(grid[0]), [{**grid[0], "val_metric": None, "picked": True}], None
     else:
-        pick, table = select_extending(evaluate, grid, max_extend=max_extend)
+        pick, table = select_extending(lambda c: evaluate_many([c])[0], grid, max_extend=max_extend,
+                                       evaluate_many=evaluate_many)
         interior = is_interior(pick, table)
+    extras = [final_extra(int(sd)) if final_extra is not None else {} for sd in seeds]
+    recs = run([({**fixed, **pick, **extra, "seed": int(sd)}, ds) for sd, extra in zip(seeds, extras)],
+               train_fn, after_train)
+    n_classes = getattr(ds, "n_classes", None)
     runs = []
-    for seed in seeds:
-        t0 = time.perf_counter()
-        extra = final_extra(int(seed)) if final_extra is not None else {}
-        res = train_once({**fixed, **pick, **extra, "data": ds, "seed": int(seed)}, train_fn)
-        final = dict(res.final)
-        if after_train is not None:
-            final.update(after_train(res, ds))
-        hist = _history(res)
-        run = {
-            "seed": int(seed),
-            "final": final,
-            "seconds": time.perf_counter() - t0,
+    for sd, extra, rec in zip(seeds, extras, recs):
+        hist = rec.get("history") or []
+        r = {
+            "seed": int(sd),
+            "final": dict(rec["final"]),
+            "seconds": rec["seconds"],
             "weights_updated": hist[-1].get("weights_updated") if hist else None,
-            "status": getattr(res, "status", None),
+            "status": rec.get("status"),
+            "collapsed": seed_collapsed(rec["final"], n_classes),
         }
         if extra.get("instrument"):
-            run["instruments"] = list(getattr(res, "instruments", []) or [])
+            r["instruments"] = list(rec.get("instruments") or [])
         if keep_history:
-            run["history"] = hist
-        runs.append(run)
-    keys = sorted({k for r in runs for k, v in r["final"].items() if isinstance(v, (int, float)) or v is None})
-    summary = {k: mean_std([r["final"].get(k) for r in runs]) for k in keys}
-    summary["seconds"] = mean_std([r["seconds"] for r in runs])
+            r["history"] = hist
+        runs.append(r)
+    summary = summarize_runs(runs, n_classes)
     return {
         "method": method,
         "label": LABELS.get(method, method),

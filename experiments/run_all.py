@@ -9,8 +9,16 @@ scripts still running after M minutes; each keeps its finished settings, marked 
 script that fails (or is interrupted) is reported and the others still run; RESULTS.md says which
 did not finish.
 
+Execution: by default (``--executor local``) ``--jobs N`` runs N scripts at once, each in its own
+process training one run at a time. ``--executor ray [--address ADDR]`` runs the scripts one after
+another in this process and sends every training run, a (config, seed) pair, to Ray as one task:
+to the cluster at ``ADDR``, or to one local instance on 127.0.0.1 with ``--jobs`` CPUs, kept for
+the whole sweep. Either way every finished run is journaled in ``OUT/<script>/runs.jsonl`` the
+moment it returns, and ``--resume`` continues an interrupted sweep from those journals.
+
 Usage: ``python -m experiments.run_all [--quick|--full] [--out DIR] [--seeds N] [--data-dir DIR]
-[--device cuda] [--only a,b] [--results PATH] [--jobs N] [--deadline-minutes M]``
+[--device cuda] [--only a,b] [--results PATH] [--jobs N] [--deadline-minutes M]
+[--executor local|ray] [--address ADDR] [--resume]``
 """
 
 from __future__ import annotations
@@ -74,15 +82,16 @@ def _run_parallel(names, args_of, root: Path, jobs: int, deadline_s: float | Non
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = cli.parser("run_all", __doc__.splitlines()[0])
+    p = cli.parser("run_all", __doc__.splitlines()[0], runner=False)
     p.add_argument("--only", default=None, help="comma-separated subset of: " + ", ".join(SCRIPTS))
     p.add_argument("--results", default=None, help="where to write the summary (default: see module doc)")
-    p.add_argument("--jobs", type=int, default=1,
-                   help="scripts run at once, each in its own process with one torch thread (default 1)")
+    cli.add_runner_args(p, jobs_help="--executor local: scripts run at once, each in its own process with one "
+                        "torch thread; --executor ray: CPUs of the local Ray instance (default 1)")
     p.add_argument("--deadline-minutes", type=float, default=None,
-                   help="with --jobs > 1: stop the scripts still running after this many minutes")
+                   help="with --jobs > 1 and --executor local: stop the scripts still running after this many minutes")
     args = p.parse_args(argv)
     cli.check_common(args)
+    ray = args.executor == "ray"
     only = SCRIPTS if args.only is None else tuple(s.strip() for s in args.only.split(","))
     for s in only:
         if s not in SCRIPTS:
@@ -96,6 +105,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         common += ["--data-dir", args.data_dir]
     if args.device != "cpu":
         common += ["--device", args.device]
+    if args.resume:
+        common += ["--resume"]
+    if ray:
+        common += ["--executor", "ray", "--jobs", str(args.jobs)] + (["--address", args.address] if args.address else [])
+        if args.gpus_per_run is not None:
+            common += ["--gpus-per-run", str(args.gpus_per_run)]
     status: dict[str, str] = {}
     t_all = time.perf_counter()
     started = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -104,10 +119,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         budget = BUDGET_ARGS[mode].get(name, [])
         return [*common, *budget, "--out", str(root / name)]
 
-    if args.jobs > 1:
+    parallel = args.jobs > 1 and not ray
+    if parallel:
         deadline = 60 * args.deadline_minutes if args.deadline_minutes else None
         status = _run_parallel(only, args_of, root, args.jobs, deadline)
-    for name in only if args.jobs <= 1 else ():
+    elif ray and not args.address:
+        from . import protocol
+
+        protocol.start_local_ray(args.jobs)  # one instance for every script of the sweep
+    try:
+        _run_in_process([] if parallel else only, args_of, status)
+    finally:
+        if ray and not args.address:
+            from . import protocol
+
+            protocol.stop_local_ray()
+    _finish(args, argv, root, mode, status, t_all, started)
+    return 0 if all(v.startswith("exit 0") for v in status.values()) else 1
+
+
+def _run_in_process(names, args_of, status: dict[str, str]) -> None:
+    """Run the scripts one after another in this process (their runs may still go to Ray)."""
+    for name in names:
         t0 = time.perf_counter()
         mod = module(name)
         sub = args_of(name)
@@ -121,6 +154,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"[run_all] {name}: {status[name]}", flush=True)
         if rc == 130:
             break
+
+
+def _finish(args, argv, root: Path, mode: str, status: dict[str, str], t_all: float, started: str) -> None:
     print(f"[run_all] total {time.perf_counter() - t_all:.0f} s", flush=True)
 
     command = " ".join(["python", "-m", "experiments.run_all", *(argv or [])])
@@ -129,7 +165,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     jsonio.write(root / "run_all.json", record)
     target = Path(args.results) if args.results else (RESULTS_MD if mode != "quick" else root / "RESULTS.md")
     make_results.write(root, target)
-    return 0 if all(v.startswith("exit 0") for v in status.values()) else 1
 
 
 if __name__ == "__main__":

@@ -104,6 +104,7 @@ def select_extending(
     grid: Sequence[dict[str, Any]],
     max_extend: int = 3,
     ratio: float | None = None,
+    evaluate_many: Callable[[list[dict[str, Any]]], list[float | None]] | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """:func:`select`, then extend the ``lr`` axis until the pick is interior.
 
@@ -118,6 +119,9 @@ def select_extending(
         max_extend: the most candidates added.
         ratio: the step between learning rates (default: the ratio of the two smallest distinct
             ``lr`` of ``grid``, else 3).
+        evaluate_many: maps the whole starting grid to its metrics at once (so that an executor can
+            run the candidates in parallel); the result must equal ``[evaluate(c) for c in grid]``.
+            The extension steps still go one candidate at a time through ``evaluate``.
 
     Returns:
         ``(pick, table)``: rows sorted by (other fields, ``lr``); each row is
@@ -140,10 +144,9 @@ def select_extending(
     lrs = sorted({float(c["lr"]) for c in grid})
     step = ratio if ratio is not None else (lrs[1] / lrs[0] if len(lrs) > 1 and lrs[0] > 0 else 3.0)
     cands = [dict(c) for c in grid]
-    values: list[float] = []
-    for c in cands:
-        v = evaluate(dict(c))
-        values.append(math.nan if v is None else float(v))
+    first = evaluate_many([dict(c) for c in cands]) if evaluate_many is not None else \
+        [evaluate(dict(c)) for c in cands]
+    values: list[float] = [math.nan if v is None else float(v) for v in first]
     added = [False] * len(cands)
     for _ in range(max_extend):
         best = min(range(len(cands)), key=lambda i: (_finite_or_inf(values[i]), i))

@@ -130,23 +130,118 @@ def compare(
     return "A" if diff > 0 else "B"
 
 
-# A classifier whose mean test accuracy is below ``chance + COLLAPSE_MARGIN`` has not learned: a
-# comparison against it says nothing about DANTE (issue: SGD at 9.65-10 % in sigmoid networks).
+# A classifier run whose test accuracy is below ``chance + COLLAPSE_MARGIN`` has not learned (issue 13:
+# SGD at 9.65-10 % in sigmoid networks, SGD+AltMin lr = 1 seeds that diverge): a comparison against it
+# says nothing about DANTE.
 COLLAPSE_MARGIN = 0.05
+
+# A method with fewer learned seeds than this (of at least as many run) failed as a whole: no
+# confidence interval can be formed from the seeds that learned.
+MIN_LEARNED = 2
+
+
+def seed_collapsed(final: dict[str, Any] | None, n_classes: int | None) -> bool:
+    """True if ONE classifier run (its ``final`` numbers) collapsed: its test accuracy is missing,
+    non-finite or within :data:`COLLAPSE_MARGIN` of chance (``1 / n_classes``). Runs without a
+    ``test_acc`` (regression, autoencoders) and ``n_classes`` None never collapse.
+
+    Example:
+        >>> seed_collapsed({"test_acc": 0.102}, 10), seed_collapsed({"test_acc": 0.156}, 10), seed_collapsed({"test_loss": 9.0}, 10)
+        (True, False, False)
+    """
+    if not n_classes or not final or "test_acc" not in final:
+        return False
+    acc = final.get("test_acc")
+    if acc is None or not math.isfinite(float(acc)):
+        return True
+    return float(acc) < 1.0 / n_classes + COLLAPSE_MARGIN
+
+
+def summarize_runs(runs: Sequence[dict[str, Any]], n_classes: int | None = None) -> dict[str, Any]:
+    """The summary of one setting's runs: :func:`mean_std` of every numeric ``final`` key and of
+    ``seconds`` over all seeds, plus the per-seed collapse flags.
+
+    ``summary["collapsed_seeds"]`` lists the seeds whose run collapsed (:func:`seed_collapsed`);
+    when there is any, ``summary["learned"]`` holds the same statistics over the other seeds, which
+    are the ones :func:`verdict` compares (a collapsed seed is never counted as a win or a tie).
+
+    Args:
+        runs: ``[{"seed", "final": {...}, "seconds"?}, ...]``.
+        n_classes: classes of the data set (None: regression, no collapse).
+
+    Returns:
+        ``{key: mean_std, ..., "seconds": mean_std, "collapsed_seeds": [...], "learned"?: {...}}``.
+    """
+    keys = sorted({k for r in runs for k, v in r["final"].items() if isinstance(v, (int, float)) or v is None})
+    keys = [k for k in keys if not isinstance(runs[0]["final"].get(k, 0.0), bool)]
+    summary: dict[str, Any] = {k: mean_std([r["final"].get(k) for r in runs]) for k in keys}
+    if all("seconds" in r for r in runs):
+        summary["seconds"] = mean_std([r["seconds"] for r in runs])
+    flagged = [int(r["seed"]) for r in runs if seed_collapsed(r["final"], n_classes)]
+    summary["collapsed_seeds"] = flagged
+    if flagged:
+        kept = [r for r in runs if int(r["seed"]) not in flagged]
+        summary["learned"] = {k: mean_std([r["final"].get(k) for r in kept]) for k in keys}
+    return summary
+
+
+def annotate(row: dict[str, Any]) -> dict[str, Any]:
+    """Add the per-seed collapse flags to a result row written before they existed (idempotent;
+    rows without runs or classes are left as they are). Returns the row."""
+    s = row.get("summary")
+    runs = row.get("runs") or []
+    if isinstance(s, dict) and "collapsed_seeds" not in s and runs and row.get("n_classes") \
+            and all(isinstance(r.get("final"), dict) and "seed" in r for r in runs):
+        flags = summarize_runs(row["runs"], row["n_classes"])
+        s["collapsed_seeds"] = flags["collapsed_seeds"]
+        if "learned" in flags:
+            s["learned"] = flags["learned"]
+    return row
+
+
+def learned(summary: dict[str, Any] | None) -> dict[str, Any]:
+    """The statistics over the seeds that learned (the summary itself when none collapsed)."""
+    if not summary:
+        return {}
+    return summary.get("learned") or summary
+
+
+def n_seeds(summary: dict[str, Any] | None) -> int:
+    """Seeds a summary was computed from (the largest ``n`` + ``n_nonfinite`` of its statistics)."""
+    ns = [v.get("n", 0) + v.get("n_nonfinite", 0) for k, v in (summary or {}).items()
+          if isinstance(v, dict) and "n" in v and k != "learned"]
+    return max(ns) if ns else 0
 
 
 def collapsed(summary: dict[str, Any] | None, n_classes: int | None) -> bool:
-    """True if a classifier's mean test accuracy is within :data:`COLLAPSE_MARGIN` of chance
-    (``1 / n_classes``); False for regression (``n_classes`` None) or a missing accuracy.
+    """True if a classifier failed as a whole: with per-seed flags (:func:`summarize_runs`), fewer
+    than :data:`MIN_LEARNED` seeds learned (none, for a single-seed run); for an older summary
+    without them, its mean test accuracy is within :data:`COLLAPSE_MARGIN` of chance. Always False
+    for regression (``n_classes`` None) or a missing accuracy.
 
     Example:
         >>> collapsed({"test_acc": {"mean": 0.0965}}, 10), collapsed({"test_acc": {"mean": 0.9}}, 10)
         (True, False)
+        >>> collapsed({"test_acc": {"mean": 0.6, "n": 5}, "collapsed_seeds": [0, 1, 2, 3]}, 10)
+        True
     """
     if not n_classes or not summary:
         return False
+    if "collapsed_seeds" in summary:
+        n = n_seeds(summary)
+        return n > 0 and n - len(summary["collapsed_seeds"]) < min(MIN_LEARNED, n)
     acc = (summary.get("test_acc") or {}).get("mean")
     return acc is not None and acc < 1.0 / n_classes + COLLAPSE_MARGIN
+
+
+def seed_note(summary: dict[str, Any] | None, label: str = "") -> str:
+    """``"SGD: seeds 1, 3 of 5 collapsed to chance (not counted)"``, or ``""`` when none did."""
+    flagged = (summary or {}).get("collapsed_seeds") or []
+    if not flagged:
+        return ""
+    who = f"{label}: " if label else ""
+    return (f"{who}seed{'s' if len(flagged) > 1 else ''} {', '.join(map(str, flagged))} of {n_seeds(summary)} "
+            "collapsed to chance (not counted)")
 
 
 def verdict(
@@ -158,8 +253,13 @@ def verdict(
     baseline_name: str = "SGD",
 ) -> str:
     """The one verdict word of a DANTE-vs-baseline comparison on ``key`` (summaries of
-    :func:`mean_std` dicts): ``"DANTE"``, ``baseline_name``, ``"tie"``, or ``"failed baseline"`` /
-    ``"DANTE failed"`` when that side collapsed to chance (:func:`collapsed`; never a win).
+    :func:`summarize_runs` or older :func:`mean_std` dicts): ``"DANTE"``, ``baseline_name``,
+    ``"tie"``, or ``"failed baseline"`` / ``"DANTE failed"`` / ``"both failed"`` when that side
+    failed as a whole (:func:`collapsed`; never a win or a tie).
+
+    Seeds flagged as collapsed are left out of the comparison on both sides: the two means and
+    their standard errors are those of the seeds that learned (``summary["learned"]``), so a
+    baseline seed at chance can never make DANTE win or tie.
 
     Example:
         >>> acc = lambda m: {"test_acc": {"mean": m, "std": 0.001, "n": 5}}
@@ -173,7 +273,7 @@ def verdict(
         return "failed baseline"
     if d_bad:
         return "DANTE failed"
-    v = compare((dante or {}).get(key), (baseline or {}).get(key), higher_is_better)
+    v = compare(learned(dante).get(key), learned(baseline).get(key), higher_is_better)
     return {"A": "DANTE", "B": baseline_name, "tie": "tie"}[v]
 
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from . import cli
 from .paper_numbers import FIGURE_CLAIMS, LOSS_UNITS, TABLE1
 from .report import Report, fmt_grid, md_table
-from .stats import claim_word, collapsed, fmt, verdict
+from .stats import annotate, claim_word, collapsed, fmt, learned, seed_note, verdict
 from .table_protocol import run_table
 
 NAME = "table1_adaptive"
@@ -29,17 +29,17 @@ def render(rep: Report) -> str:
     rows = []
     by_ds: dict[str, list] = {}
     for r in rep.data["results"]:
-        by_ds.setdefault(r["dataset"], []).append(r)
+        by_ds.setdefault(r["dataset"], []).append(annotate(r))
     for dname, results in by_ds.items():
-        best = min(results, key=lambda r: (r["summary"]["test_loss"]["mean"]
-                                           if r["summary"].get("test_loss", {}).get("mean") is not None
-                                           else float("inf")))
+        best = min(results, key=_loss)
         for r in results:
             p = TABLE1["rows"].get(r["method"], {})
             s = r["summary"]
             mark = " (lowest)" if r is best else ""
             if collapsed(s, r.get("n_classes")):
                 mark += " **(failed: chance accuracy)**"
+            elif seed_note(s):
+                mark += f" **({seed_note(s)}; lowest and verdicts use the other seeds)**"
             per_out = (s.get("test_loss") or {}).get("mean")
             n_out = int(r["arch"].split("-")[-1])
             rows.append([dname, r["arch"], r["label"], fmt_grid(r["grid"]), fmt(s.get("test_loss")) + mark,
@@ -67,7 +67,8 @@ PHRASE = {"DANTE": "lower than", "baseline": "higher than", "tie": "within 2 s.e
 
 
 def _loss(r: dict) -> float:
-    m = (r["summary"].get("test_loss") or {}).get("mean")
+    """Mean test loss over the seeds that learned (collapsed seeds left out); inf when none."""
+    m = (learned(annotate(r)["summary"]).get("test_loss") or {}).get("mean")
     return m if m is not None else float("inf")
 
 
@@ -107,7 +108,8 @@ def headlines(data: dict) -> list[str]:
     for dname, rs in by_ds.items():
         ranked = sorted(rs, key=_loss)
         order = ", ".join(f"{r['label']} {_loss(r):.4g}" + (" (failed: chance accuracy)"
-                          if collapsed(r["summary"], r.get("n_classes")) else "") for r in ranked)
+                          if collapsed(r["summary"], r.get("n_classes")) else
+                          f" ({seed_note(r['summary'])})" if seed_note(r["summary"]) else "") for r in ranked)
         out.append(f"{dname}: final test loss, best to worst: {order}.")
         dm, best = _dm_and_best(rs)
         if dm and best:

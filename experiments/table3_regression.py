@@ -68,7 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             res = run_setting(ds, m, base, lr_grid(m, mode), range(n_seeds), val_ds=val, **sizes.protocol_args(mode))
             res.update(dataset=dname, arch=arch, constant_baseline=floor)
             rep.add(res)
-            series.append({"label": LABELS[m], "key": m, "histories": [r["history"] for r in res["runs"]]})
+            series.append({"label": LABELS[m], "key": m, "histories": [r["history"] for r in res["runs"]],
+                           "config": res["config"]})
             summ[m] = res["summary"]
             rows.append([dname, arch, LABELS[m], fmt_grid(res["grid"]), fmt(res["summary"].get("train_loss")),
                          fmt(res["summary"].get("test_loss"))])

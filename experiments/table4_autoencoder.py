@@ -21,9 +21,11 @@ Usage: ``python -m experiments.table4_autoencoder [--quick|--full] [--out DIR] [
 
 from __future__ import annotations
 
+import functools
 import sys
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -70,6 +72,20 @@ def svm_on_model(res, ds) -> dict[str, float]:
     acc = svm_accuracy(features(res.model, ds.X_train), ds.y_train.numpy(),
                        features(res.model, ds.X_test), ds.y_test.numpy())
     return {"svm_acc": acc}
+
+
+RECON_KEY = "fig9_reconstructions"
+
+
+def svm_and_reconstructions(res, ds, show: np.ndarray | None = None) -> dict[str, Any]:
+    """``after_train`` hook: :func:`svm_on_model`, and on the real test set (not a validation view)
+    the reconstructions of the ``show`` images (Figure 9) under :data:`RECON_KEY`."""
+    out: dict[str, Any] = svm_on_model(res, ds)
+    if show is not None and not str(getattr(ds, "name", "")).endswith("[val]"):
+        x = torch.as_tensor(show)
+        with torch.no_grad():
+            out[RECON_KEY] = res.model(x.to(next(res.model.parameters()).device)).cpu().numpy().tolist()
+    return out
 
 
 def untrained_features_acc(ds, arch: str, seed: int) -> float:
@@ -148,21 +164,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         for m in METHODS:
             scheme = {"scheme": "greedy"} if m == "dante" else {}  # Algorithm 3 (one pair here)
 
-            def hook(res, data, m=m):
-                out = svm_on_model(res, data)
-                if data is ds and LABELS[m] not in recs:  # the first final run: seed 0
-                    with torch.no_grad():
-                        recs[LABELS[m]] = res.model(x_show.to(next(res.model.parameters()).device)).cpu().numpy()
-                return out
-
+            # module-level hook (picklable: it runs wherever the run runs, e.g. on a Ray worker)
+            hook = functools.partial(svm_and_reconstructions, show=x_show.numpy())
             res = run_setting(ds, m, {**base, **scheme}, lr_grid(m, mode), range(n_seeds), val_ds=val,
                               after_train=hook, **sizes.protocol_args(mode))
+            shown = [run["final"].pop(RECON_KEY, None) for run in res["runs"]]  # Figure 9: seed 0's
+            if shown and shown[0] is not None:
+                recs[LABELS[m]] = np.asarray(shown[0], dtype=np.float32)
             res.update(dataset=dname, arch=arch, raw_svm_acc=raw, untrained_svm_acc=init)
             if LABELS[m] in recs and d in IMAGE_SIDES:
                 x_np = x_show.numpy()
                 res["figure9_sq_err"] = mean_std(((x_np - recs[LABELS[m]]) ** 2).sum(axis=1).tolist())
             rep.add(res)
-            series.append({"label": LABELS[m], "key": m, "histories": [r["history"] for r in res["runs"]]})
+            series.append({"label": LABELS[m], "key": m, "histories": [r["history"] for r in res["runs"]],
+                           "config": res["config"]})
             s = summ[m] = res["summary"]
             rows.append([dname, arch, LABELS[m], fmt_grid(res["grid"]), fmt(s.get("test_loss")),
                          fmt(s.get("svm_acc"), percent=True)])

@@ -62,7 +62,7 @@ def run_table(
             rep.add(res)
             series.append({"label": LABELS[method] if key == method else key,
                            "key": method if grid is None else f"{method}@{key}",
-                           "histories": [r["history"] for r in res["runs"]]})
+                           "histories": [r["history"] for r in res["runs"]], "config": res["config"]})
             print(f"[{name}] {dname} {arch} {key}: pick {res['pick']} test loss "
                   f"{fmt(res['summary'].get('test_loss'))}", flush=True)
         for x_key in ("weights_updated", "wall_time"):

@@ -8,8 +8,9 @@ weights of the run:
 * ``kappa_cond2@eps = eps ||g|| / <g, W_l - W_l*>``: the smallest kappa for which condition 2 of
   Definition 4 holds at this iterate (``inf`` when the gradient points away from ``W_l*``);
 * the cosine between ``g`` and ``W_l - W_l*``;
-* the claimed kappa of the matching theorem (:func:`dante.claims.claimed_kappa`): Theorem 3
-  (output layer, leaky ReLU, MSE), Theorem 5 (first layer of a one-hidden-layer net), the sigmoid
+* the claimed kappa of the matching theorem (:func:`dante.claims.claimed_kappa`), with the output
+  unit of the theorems' setting (:func:`PAPER_OUTPUT`: the hidden activation under the squared
+  loss, as in the paper): Theorem 3 (output layer, leaky ReLU, MSE), Theorem 5 (first layer of a one-hidden-layer net), the sigmoid
   GLM of Hazan et al. (output layer, sigmoid, MSE), Theorem 7 (softmax + cross-entropy), or none;
 * whether SLQC held at the claimed kappa, and through which condition: (1) ``f - f* <= eps``
   (already eps-optimal, says nothing about the geometry) or (2) the gradient inequality.
@@ -38,6 +39,14 @@ from .protocol import LABELS, lr_grid, run_setting
 from .report import Report, fmt_grid, md_table
 
 NAME = "theory_vs_practice"
+
+
+def PAPER_OUTPUT(activation: str, loss: str) -> dict[str, str]:  # noqa: N802 - a constant-like rule
+    """The theorems' setting: under the squared loss the output unit has the hidden activation (the
+    paper's Eq. 4; Theorems 3 and 5 for the generalized ReLU, Hazan et al. for the sigmoid), not
+    ``dante``'s default linear output, with which Theorem 5 and the sigmoid GLM claim nothing.
+    Cross-entropy keeps the logits (Theorem 7)."""
+    return {"output_activation": activation} if loss == "mse" else {}
 VARIANTS = (("leaky_relu", "mse"), ("sigmoid", "mse"), ("leaky_relu", "cross_entropy"))
 METHODS = ("dante", "sgd")
 EPS = (0.01, 0.1)
@@ -149,12 +158,26 @@ def _g(v: float | None) -> str:
 def plot_theory(entries: Sequence[dict[str, Any]], path, eps: float, title: str) -> None:
     """Rows: layers; columns: kappa estimate (log) with the claimed kappa dashed, cosine."""
     layers = sorted({l for e in entries for l in e["series"]})
-    fig, axes = plt.subplots(max(1, len(layers)), 2, figsize=(10, 2.8 * max(1, len(layers))), squeeze=False)
-    from .plots import color_of
+    fig, axes = plt.subplots(max(1, len(layers)), 2, figsize=(10, 2.8 * max(1, len(layers))), squeeze=False,
+                             sharex=True)
+    from .plots import PHASE_COLOR, color_of, layer_sequence
 
     e = f"{eps:g}"
+    phases = []  # DANTE's phases on the step axis: T passes of steps_per_pass steps each, round-robin
+    dante_entry = next((ent for ent in entries if ent.get("config", {}).get("method") == "dante"
+                        and ent.get("steps_per_pass")), None)
+    if dante_entry is not None:
+        cfg = dante_entry["config"]
+        n_layers = len(str(cfg["arch"]).split("-")) - 1
+        seq = layer_sequence(n_layers, str(cfg.get("layer_order", "paper")))
+        t, spp, epochs = int(cfg.get("sngd_epochs") or 1), int(dante_entry["steps_per_pass"]), int(cfg["epochs"])
+        phases = [(k * t * spp, min((k + 1) * t, epochs) * spp, seq[k % n_layers]) for k in range(-(-epochs // t))]
     for r, l in enumerate(layers):
         ax_k, ax_c = axes[r]
+        for x0, x1, layer in phases:
+            if layer % 2 == 1:
+                for ax in (ax_k, ax_c):
+                    ax.axvspan(x0, x1, color=PHASE_COLOR, alpha=0.08, lw=0)
         for ent in entries:
             s = ent["series"].get(l)
             if not s:
@@ -182,19 +205,24 @@ def plot_theory(entries: Sequence[dict[str, Any]], path, eps: float, title: str)
             if cs:
                 ax_c.plot(*zip(*cs), ".", ms=3, color=c, label=ent["label"])
         ax_k.set_yscale("log")
-        ax_k.yaxis.set_minor_formatter(NullFormatter())
+        lo, hi = ax_k.get_ylim()
+        if hi / max(lo, 1e-300) > 30:  # several decades: label the decades only
+            ax_k.yaxis.set_minor_formatter(NullFormatter())
         ax_k.set_ylabel(f"layer {l}: kappa", fontsize=8)
         ax_k.set_title(f"kappa estimate at eps={e} (x at 1e-3: no finite kappa)", fontsize=8)
         ax_c.set_title("cos(g, W - W*)", fontsize=8)
         ax_c.set_ylabel(f"layer {l}: cosine", fontsize=8)
         ax_c.axhline(0, color="gray", lw=0.5)
         for ax in (ax_k, ax_c):
-            ax.set_xlabel("iteration t", fontsize=8)
-            ax.tick_params(labelsize=7)
+            if r == len(layers) - 1:
+                ax.set_xlabel("iteration t (minibatch steps)", fontsize=8)
+            ax.tick_params(which="both", labelsize=7)
         if ax_k.get_legend_handles_labels()[0]:  # every layer panel: its claimed kappa (if any) named
             ax_k.legend(fontsize=6)
         if r == 0:
             ax_c.legend(fontsize=6)
+    if any(layer % 2 == 1 for _, _, layer in phases):
+        title += "\nshaded: DANTE's phases on layer 1 (odd layers)"
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=DPI)
@@ -229,7 +257,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             entries = []
             for m in METHODS:
                 base = {"arch": arch, "activation": act, "loss": loss, "epochs": size["epochs"],
-                        "batch_size": size["batch_size"], "task": "classify", "device": args.device}
+                        "batch_size": size["batch_size"], "task": "classify", "device": args.device,
+                        **PAPER_OUTPUT(act, loss)}
                 extra = lambda seed: {"instrument": True, "reference": "final", "eps": EPS,  # noqa: E731
                                       "instrument_samples": INSTRUMENT_SAMPLES}
                 res = run_setting(ds, m, base, lr_grid(m, mode, act, loss), range(n_seeds), val_ds=val,
@@ -256,7 +285,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      _g(x["median_cosine"]), _pct(x["cond1"]), _pct(x.get("below_ref")),
                                      _pct(x["held_by_2"]), _pct(x["held"]),
                                      f"{x['n']} (+{x['n_at_reference']} at W*)"])
-                entries.append({"method": m, "label": LABELS[m], "series": series0, "layers": per_layer})
+                entries.append({"method": m, "label": LABELS[m], "series": series0, "layers": per_layer,
+                                "config": res["config"],
+                                "steps_per_pass": -(-len(ds.X_train) // int(size["batch_size"]))})
                 print(f"[{NAME}] {dname} {act}/{loss} {LABELS[m]}: {len(recs)} instrument records", flush=True)
             for e in EPS:
                 png = rep.out_dir / f"{dname}_{act}_{loss}_eps{e:g}.png"

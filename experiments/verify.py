@@ -3,7 +3,8 @@
 For every setting: exactly one grid candidate is marked picked, it is the pick, and it is the
 argmin of the finite validation metrics (when there was a choice); the summary's mean and sample
 std equal those recomputed with ``statistics`` from the per-seed final numbers; the seeds are
-distinct. Prints one line per problem and exits with 1 if there is any (0 otherwise).
+distinct; the seeds flagged as collapsed are exactly those whose test accuracy is below chance + 5
+points or not finite. Prints one line per problem and exits with 1 if there is any (0 otherwise).
 
 Usage: ``python -m experiments.verify out/experiments/*/results.json``
 """
@@ -40,8 +41,16 @@ def problems(data: dict) -> list[str]:
         runs = r.get("runs", [])
         if len({run["seed"] for run in runs}) != len(runs):
             out.append(f"{tag}: repeated seeds")
+        flagged = r.get("summary", {}).get("collapsed_seeds")
+        if flagged is not None and r.get("n_classes"):  # the per-seed collapse flags, recomputed
+            chance = 1.0 / r["n_classes"] + 0.05
+            want = [run["seed"] for run in runs if "test_acc" in run["final"] and not (
+                isinstance(run["final"]["test_acc"], (int, float)) and math.isfinite(run["final"]["test_acc"])
+                and run["final"]["test_acc"] >= chance)]
+            if sorted(flagged) != sorted(want):
+                out.append(f"{tag}: collapsed seeds {flagged} but the accuracies give {want}")
         for key, s in r.get("summary", {}).items():
-            if key == "seconds" or not isinstance(s, dict):
+            if key in ("seconds", "learned") or not isinstance(s, dict):
                 continue
             xs = [run["final"].get(key) for run in runs]
             xs = [float(x) for x in xs if isinstance(x, (int, float)) and math.isfinite(x)]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import types
 
+import numpy as np
+
 import pytest
 
 from experiments import figure_protocol, protocol, sizes
@@ -132,3 +134,35 @@ def test_faster_at_equal_sweeps():
     assert rows[1][0].startswith('"DANTE always minimizes the loss faster')
     assert "every logged pass in 1 of 2 networks (at the last pass in 2)" in rows[1][1]
     assert rows[1][2] == "not reproduced at equal sweeps"
+
+
+def test_run_setting_flags_each_collapsed_seed():
+    ds = protocol.subset(protocol.load("digits"), 100, 50)
+
+    def train(cfg):
+        res = _fake_train(cfg)
+        if cfg.seed == 3 and not str(cfg.data.name).endswith("[val]"):
+            res.final.update(test_acc=0.098, test_loss=float("nan"))  # a diverged seed
+        return res
+
+    res = protocol.run_setting(ds, "sgd", {"arch": "64-8-10", "epochs": 4}, [{"lr": 0.1}], range(5), train_fn=train)
+    assert [r["collapsed"] for r in res["runs"]] == [False, False, False, True, False]
+    assert res["summary"]["collapsed_seeds"] == [3]
+    assert res["summary"]["learned"]["test_loss"]["mean"] == pytest.approx(np.mean([0.10, 0.11, 0.12, 0.14]))
+
+
+def test_curve_headlines_report_collapsed_seeds_apart():
+    from experiments.stats import summarize_runs
+
+    def row(arch, method, accs):
+        runs = [{"seed": i, "final": {"test_acc": a, "test_loss": 1 - a}, "seconds": 1.0} for i, a in enumerate(accs)]
+        return {"dataset": "digits", "activation": "sigmoid", "loss": "mse", "arch": arch, "method": method,
+                "n_classes": 10, "summary": summarize_runs(runs, 10), "runs": runs}
+
+    results = [row("a", "dante", [0.950, 0.951, 0.949, 0.950, 0.952]), row("a", "sgd", [0.970, 0.971, 0.10, 0.969, 0.970])]
+    (line,) = figure_protocol.headlines({"results": results})
+    assert "DANTE had the higher test accuracy in 0 of 1 networks, SGD in 1" in line
+    assert "a SGD: seed 2 of 5 collapsed to chance (not counted)" in line
+    assert "-1.96 points" in line  # over the seeds that learned: 95.04 - 97.00
+    row_acc = figure_protocol.verdicts({"results": results}, "claim")[0]
+    assert row_acc[2] == "SGD better at equal passes" and "collapsed seeds left out" in row_acc[1]

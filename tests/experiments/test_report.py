@@ -44,7 +44,7 @@ def test_plot_is_png(tmp_path):
     p = plot_rows(rows, tmp_path / "c.png", x_key="wall_time", title="t")
     assert p.read_bytes()[:8] == PNG_SIGNATURE and is_png(p)
     h, w = mpimg.imread(p).shape[:2]
-    assert DPI >= 150 and (w, h) == (round(3 * 4.2 * DPI), round(2.6 * DPI))  # figsize x dpi
+    assert DPI >= 150 and (w, h) == (round((3 * 4.2 + 2.6) * DPI), round(2.6 * DPI))  # figsize (+ legend) x dpi
 
 
 def test_is_png_rejects_other_files(tmp_path):

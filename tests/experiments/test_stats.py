@@ -77,3 +77,69 @@ def test_collapsed_baseline_is_not_a_dante_win():
     assert verdict(_acc(0.90), _acc(0.95), "test_loss", False, 10, "Adam") == "Adam"
     assert claim_word("failed baseline").startswith("no valid comparison")
     assert [claim_word(w) for w in ("DANTE", "SGD", "tie")] == ["holds", "does not hold", "not distinguishable"]
+
+
+# --- per-seed collapse flags (issue 13) ---------------------------------------------------------
+
+def _runs(accs, losses=None):
+    losses = losses or [1.0 - a for a in accs]
+    return [{"seed": i, "final": {"test_acc": a, "test_loss": l}, "seconds": 1.0}
+            for i, (a, l) in enumerate(zip(accs, losses))]
+
+
+def test_seed_collapsed_flags_chance_and_nonfinite_runs_only():
+    from experiments.stats import seed_collapsed
+
+    assert seed_collapsed({"test_acc": 0.0965}, 10) and seed_collapsed({"test_acc": 0.1499}, 10)
+    assert not seed_collapsed({"test_acc": 0.1501}, 10)
+    assert seed_collapsed({"test_acc": float("nan")}, 10) and seed_collapsed({"test_acc": None}, 10)
+    assert seed_collapsed({"test_acc": 0.54}, 2) and not seed_collapsed({"test_acc": 0.56}, 2)  # chance 1/2
+    assert not seed_collapsed({"test_loss": 9.0}, 10)  # autoencoder / regression: no accuracy
+    assert not seed_collapsed({"test_acc": 0.05}, None)
+
+
+def test_summary_flags_each_collapsed_seed_and_keeps_the_learned_statistics():
+    from experiments.stats import summarize_runs
+
+    accs = [0.97, 0.96, 0.102, 0.98, 0.0965]
+    s = summarize_runs(_runs(accs), 10)
+    assert s["collapsed_seeds"] == [2, 4]
+    assert s["test_acc"]["mean"] == pytest.approx(np.mean(accs))  # the reported column: every seed
+    kept = [0.97, 0.96, 0.98]
+    assert s["learned"]["test_acc"]["mean"] == pytest.approx(np.mean(kept))
+    assert s["learned"]["test_acc"]["std"] == pytest.approx(np.std(kept, ddof=1))
+    assert "learned" not in summarize_runs(_runs([0.9, 0.91]), 10)
+
+
+def test_a_collapsed_baseline_seed_is_never_a_dante_win():
+    from experiments.stats import seed_note, summarize_runs
+
+    dante = summarize_runs(_runs([0.950, 0.951, 0.949, 0.950, 0.952]), 10)
+    # SGD learned better on 4 seeds and collapsed on one: over all seeds its mean (0.796) is far below
+    # DANTE's and the old mean-based rule called DANTE the winner; per seed, SGD wins.
+    sgd = summarize_runs(_runs([0.970, 0.971, 0.10, 0.969, 0.970]), 10)
+    assert compare(dante["test_acc"], sgd["test_acc"], True) == "tie"  # all seeds: the spread hides it
+    assert verdict(dante, sgd, "test_acc", True, 10) == "SGD"
+    # equal learners: the collapsed seed must not turn a tie into a DANTE win either
+    sgd_same = summarize_runs(_runs([0.950, 0.951, 0.10, 0.949, 0.951]), 10)
+    assert verdict(dante, sgd_same, "test_acc", True, 10) == "tie"
+    assert seed_note(sgd, "SGD") == "SGD: seed 2 of 5 collapsed to chance (not counted)"
+    # fewer than 2 seeds that learned: the baseline failed as a whole (no confidence interval)
+    sgd_bad = summarize_runs(_runs([0.10, 0.97, 0.10, 0.0965, 0.11]), 10)
+    assert collapsed(sgd_bad, 10) and verdict(dante, sgd_bad, "test_acc", True, 10) == "failed baseline"
+    assert verdict(sgd_bad, dante, "test_acc", True, 10) == "DANTE failed"
+    # the same rule on losses: a diverged seed's huge loss is left out
+    d = summarize_runs(_runs([0.95] * 5, [0.10, 0.11, 0.10, 0.11, 0.10]), 10)
+    b = summarize_runs(_runs([0.96, 0.96, 0.10, 0.96, 0.96], [0.05, 0.05, 8299.0, 0.06, 0.05]), 10)
+    assert verdict(d, b, "test_loss", False, 10, "baseline") == "baseline"
+
+
+def test_annotate_adds_the_flags_to_an_older_row():
+    from experiments.stats import annotate, summarize_runs
+
+    runs = _runs([0.97, 0.10, 0.96])
+    row = {"n_classes": 10, "runs": runs, "summary": {"test_acc": {"mean": 0.68, "std": 0.5, "n": 3}}}
+    annotate(row)
+    fresh = summarize_runs(runs, 10)
+    assert row["summary"]["collapsed_seeds"] == [1] and row["summary"]["learned"] == fresh["learned"]
+    assert annotate({"runs": runs, "summary": {}})["summary"] == {}  # regression row: untouched
