@@ -43,14 +43,17 @@ class LocalExecutor:
     Args:
         jobs: worker processes; 1 runs in this process.
         threads: torch threads per worker process.
+        persistent: keep the workers between :meth:`map_unordered` calls (a caller that sends
+            many small batches, such as an experiments script, then pays the workers' start
+            once); :meth:`shutdown` stops them.
     """
 
     name = "local"
 
-    def __init__(self, jobs: int = 1, threads: int = 1) -> None:
+    def __init__(self, jobs: int = 1, threads: int = 1, persistent: bool = False) -> None:
         if int(jobs) < 1:
             raise ValueError(f"jobs must be >= 1, got {jobs}")
-        self.jobs, self.threads = int(jobs), int(threads)
+        self.jobs, self.threads, self.persistent = int(jobs), int(threads), bool(persistent)
         self._pool: ProcessPoolExecutor | None = None
         self._futures: list[Future] = []
 
@@ -60,21 +63,26 @@ class LocalExecutor:
             for i, a in enumerate(args):
                 yield i, fn(*a)
             return
-        ctx = mp.get_context("spawn")  # never fork a process whose torch thread pools already run
-        self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx, initializer=_init_worker,
-                                         initargs=(self.threads,))
+        if self._pool is None:
+            ctx = mp.get_context("spawn")  # never fork a process whose torch thread pools already run
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=ctx, initializer=_init_worker,
+                                             initargs=(self.threads,))
         index = {self._pool.submit(fn, *a): i for i, a in enumerate(args)}
         self._futures = list(index)
         pending = set(index)
+        finished = False
         try:
             while pending:  # a timeout, so that Ctrl-C reaches the parent promptly
                 done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
                 for fut in done:
                     yield index[fut], fut.result()
-            pool, self._pool = self._pool, None
-            pool.shutdown(wait=True)  # all done: a clean stop, no worker is terminated
+            finished = True
+            if not self.persistent:
+                pool, self._pool = self._pool, None
+                pool.shutdown(wait=True)  # all done: a clean stop, no worker is terminated
         finally:
-            self.shutdown()
+            if not (finished and self.persistent):
+                self.shutdown()
 
     def shutdown(self) -> None:
         """Cancel tasks not started and stop the workers at once (running tasks are terminated)."""

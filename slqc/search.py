@@ -164,6 +164,18 @@ class _Stop(Exception):
     """Raised inside the search when every instance has stopped (violation, kappa_stop, error)."""
 
 
+def _entry_exit(bu: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Roots t_in <= t_out (t >= 0) of t^2 + 2 bu t + c = 0: where the ray z + t u (u unit, bu = <u, z - center>,
+    c = ||z - center||^2 - R^2) enters and leaves the ball; NaN where it misses it."""
+    disc = bu * bu - c
+    sq = torch.sqrt(disc.clamp_min(0))
+    t_out = -bu + sq
+    t_in = (-bu - sq).clamp_min(0)
+    ok = (disc >= 0) & (t_out > 0)
+    nan = torch.full_like(t_out, float("nan"))
+    return torch.where(ok, t_in, nan), torch.where(ok, t_out, nan)
+
+
 def _pad(rows: Sequence[torch.Tensor | None], n: int, dt, dev) -> tuple[torch.Tensor, torch.Tensor]:
     """Stack per-instance (count_b, n) tensors into (B, max count, n) and a (B, max count) valid mask.
 
@@ -310,26 +322,12 @@ class _Search:
     def interval(self, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Entry and exit times [t_in, t_out] (t >= 0) of z + t u in the domain for unit u (B, P, n); NaN if none."""
         zc = self.zf - self.cf
-        bu = torch.einsum("bpn,bn->bp", u, zc)
-        disc = bu * bu - ((zc * zc).sum(1) - self.R**2).unsqueeze(1)
-        sq = torch.sqrt(disc.clamp_min(0))
-        t_out = -bu + sq
-        t_in = (-bu - sq).clamp_min(0)
-        ok = (disc >= 0) & (t_out > 0)
-        nan = torch.full_like(t_out, float("nan"))
-        return torch.where(ok, t_in, nan), torch.where(ok, t_out, nan)
+        return _entry_exit(torch.einsum("bpn,bn->bp", u, zc), ((zc * zc).sum(1) - self.R**2).unsqueeze(1))
 
     def interval_one(self, b: int, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """:meth:`interval` for the rays u (P, n) of instance b alone."""
         zc = self.zf[b] - self.cf[b]
-        bu = u @ zc
-        disc = bu * bu - (zc @ zc - self.Rl[b] ** 2)
-        sq = torch.sqrt(disc.clamp_min(0))
-        t_out = -bu + sq
-        t_in = (-bu - sq).clamp_min(0)
-        ok = (disc >= 0) & (t_out > 0)
-        nan = torch.full_like(t_out, float("nan"))
-        return torch.where(ok, t_in, nan), torch.where(ok, t_out, nan)
+        return _entry_exit(u @ zc, zc @ zc - self.Rl[b] ** 2)
 
     def on_ray(self, u: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """z_b + t u for u (B, P, n), t (B, P) -> points (B, P, *S)."""

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import sympy
@@ -85,80 +85,58 @@ def ngd(X: torch.Tensor, y: torch.Tensor, act: Activation, w1: torch.Tensor, f_s
     XT = np.ascontiguousarray(Xn.T)
     yn = y.detach().cpu().to(torch.float64).numpy().reshape(-1)
     a, b = float(act.a), float(act.b)
-    w = w1.detach().cpu().to(torch.float64).numpy().copy()
     m = Xn.shape[0]
-    first = {k: None for k in targets}
-    best_gap, best_w = math.inf, w.copy()
-    best_in_gap, best_in_w = math.inf, w.copy()
-    max_norm = 0.0
-    gap = math.inf
-    tol = radius * (1 + 1e-12)
-    t = 0
-    for t in range(1, T + 1):  # iteration t evaluates w_t, then steps to w_{t+1}
+
+    def mse_and_grad(w: np.ndarray) -> tuple[float, np.ndarray]:
         pre = Xn @ w
         g = np.where(pre >= 0, b, a)  # the paper's subgradient, g(0) = b
         r = g * pre - yn  # phi(t) = g(t) t
-        gap = float(r @ r) / m - f_star
-        norm = math.sqrt(float(w @ w))
-        max_norm = max(max_norm, norm)
-        if gap < best_gap:
-            best_gap, best_w = gap, w.copy()
-        if gap < best_in_gap and norm <= tol:
-            best_in_gap, best_in_w = gap, w.copy()
-        for k, thr in targets.items():
-            if first[k] is None and gap <= thr:
-                first[k] = t
-        grad = XT @ (r * g) * (2.0 / m)
-        n = math.sqrt(float(grad @ grad))
-        if n == 0:
-            break
-        if t < T:
-            w = w - (eta / n) * grad
-    tt = lambda v: torch.from_numpy(v)  # noqa: E731
-    return {"first": first, "best_gap": best_gap, "last_gap": gap, "best_w": tt(best_w), "last_w": tt(w),
-            "best_in_gap": best_in_gap, "best_in_w": tt(best_in_w), "max_norm": max_norm, "iterations": t}
+        return float(r @ r) / m, XT @ (r * g) * (2.0 / m)
+
+    w1n = w1.detach().cpu().to(torch.float64).numpy().copy()
+    out = _ngd_loop(mse_and_grad, lambda v: math.sqrt(float(v @ v)), np.copy, w1n, f_star, eta, T, targets, radius)
+    for key in ("best_w", "last_w", "best_in_w"):
+        out[key] = torch.from_numpy(out[key])
+    return out
 
 
 def _ngd_torch(X: torch.Tensor, y: torch.Tensor, act: Activation, w1: torch.Tensor, f_star: float, eta: float, T: int,
-        targets: Mapping[str, float], radius: float = math.inf) -> dict:
-    """:func:`ngd` in torch, for any elementwise activation (the reference of the numpy loop).
-
-    Args:
-        X: (m, d); y: (m,); act: the activation (:mod:`slqc.activations`, its ``grad`` is the
-        paper's subgradient g); w1: start (d,); f_star: f(w*); eta: step; T: iterations;
-        targets: name -> gap threshold; radius: W of the domain B(0, W) on which the theorem
-        assumes SLQC (iterates outside it are counted, not stopped).
-
-    Returns:
-        dict with ``first`` (name -> first t with f(w_t) - f* <= threshold, or None),
-        ``best_gap``/``best_w`` (over all iterates), ``best_in_gap``/``best_in_w`` (over the
-        iterates inside B(0, radius)), ``last_gap``/``last_w``, ``max_norm`` (largest ||w_t||)
-        and ``iterations``.
-    """
-    w = w1.clone()
+               targets: Mapping[str, float], radius: float = math.inf) -> dict:
+    """:func:`ngd` in torch, for any elementwise activation (the reference of the numpy loop)."""
     m = X.shape[0]
+
+    def mse_and_grad(w: torch.Tensor) -> tuple[float, torch.Tensor]:
+        pre = X @ w
+        r = act.phi(pre) - y
+        return float(r @ r) / m, X.T @ (r * act.grad(pre)) * (2.0 / m)
+
+    return _ngd_loop(mse_and_grad, lambda v: float(torch.linalg.vector_norm(v)), torch.clone, w1.clone(), f_star,
+                     eta, T, targets, radius)
+
+
+def _ngd_loop(mse_and_grad: Callable, norm: Callable, copy: Callable, w: Any, f_star: float, eta: float, T: int,
+              targets: Mapping[str, float], radius: float) -> dict:
+    """The iterations of :func:`ngd` and the bookkeeping of its result, for numpy or torch vectors."""
     first = {k: None for k in targets}
-    best_gap, best_w = math.inf, w.clone()
-    best_in_gap, best_in_w = math.inf, w.clone()
+    best_gap, best_w = math.inf, copy(w)
+    best_in_gap, best_in_w = math.inf, copy(w)
     max_norm = 0.0
     gap = math.inf
     tol = radius * (1 + 1e-12)
     t = 0
     for t in range(1, T + 1):  # iteration t evaluates w_t, then steps to w_{t+1}
-        pre = X @ w
-        r = act.phi(pre) - y
-        gap = float(r @ r) / m - f_star
-        norm = float(torch.linalg.vector_norm(w))
-        max_norm = max(max_norm, norm)
+        mse, grad = mse_and_grad(w)
+        gap = mse - f_star
+        nw = norm(w)
+        max_norm = max(max_norm, nw)
         if gap < best_gap:
-            best_gap, best_w = gap, w.clone()
-        if gap < best_in_gap and norm <= tol:
-            best_in_gap, best_in_w = gap, w.clone()
+            best_gap, best_w = gap, copy(w)
+        if gap < best_in_gap and nw <= tol:
+            best_in_gap, best_in_w = gap, copy(w)
         for k, thr in targets.items():
             if first[k] is None and gap <= thr:
                 first[k] = t
-        grad = X.T @ (r * act.grad(pre)) * (2.0 / m)
-        n = float(torch.linalg.vector_norm(grad))
+        n = norm(grad)
         if n == 0:
             break
         if t < T:

@@ -41,3 +41,24 @@ def test_address_without_ray_executor_is_one_line_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["slqc: error: --address goes with --executor ray"]
     assert not out.exists()  # refused before any work
+
+
+def _pid(_: int) -> int:
+    return os.getpid()
+
+
+def test_persistent_local_pool_keeps_its_workers_between_calls():
+    from slqc.executors import LocalExecutor
+
+    ex = LocalExecutor(jobs=2, persistent=True)
+    try:
+        first = {r for _, r in ex.map_unordered(_pid, [(i,) for i in range(6)])}
+        second = {r for _, r in ex.map_unordered(_pid, [(i,) for i in range(6)])}
+        assert ex._pool is not None  # still running between the calls
+        assert second & first  # the same worker processes served the second call
+    finally:
+        ex.shutdown()
+    assert ex._pool is None
+    once = LocalExecutor(jobs=2)
+    list(once.map_unordered(_pid, [(i,) for i in range(2)]))
+    assert once._pool is None  # not persistent: stopped when the call finished
