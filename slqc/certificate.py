@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 U = 2.0 ** -53
-RULE_NAMES = ("outside", "level", "kappa", "bound")
+RULE_NAMES = ("outside", "level", "kappa", "bound", "coupled")
 #: ulps assumed for exp / log1p (libm, SIMD and CUDA implementations: <= 2 ulp).
 ULP_TRANSCENDENTAL = 8
 #: leaves checked per vectorized chunk
@@ -230,6 +230,59 @@ class _GLM:
             t = _dn(_dn(_softplus(self.zl, False) - _up(self.Y * self.zl)) - lip)
         self.fz_lo = float(_dn(_sum_dn(t.reshape(-1), 0) / self.m))
 
+    def _slope(self, pl, ph):
+        """phi' on a piece that does not cross 0: a when it lies left of 0 (pl < 0), else b = phi'(0)."""
+        if self.act in ("generalized_relu", "relu"):
+            s = np.where(pl < 0, self.a, self.b)
+            return s, s
+        return self._dphi_iv(pl, ph)
+
+    def pieces(self, ul, uh):
+        """[(r_lo, r_hi, p_lo)] on the pieces of [ul, uh] split at 0 and at (the midpoint of) u*:
+        on each piece r = l'(u) lies in [r_lo, r_hi] and r (u - u*) >= p_lo."""
+        mid = 0.5 * (self.zl + self.zh)
+        cuts = np.sort(np.stack((np.zeros_like(mid), mid)), axis=0)
+        e1 = np.clip(cuts[0], ul, uh)
+        e2 = np.clip(cuts[1], ul, uh)
+        out = []
+        for pl, ph in ((ul, e1), (e1, e2), (e2, uh)):
+            al, ah = self._resid(pl, ph)
+            if self.loss == "squared":
+                dl, dh = self._slope(pl, ph)
+                ql, qh = _imul(al, ah, dl, dh)
+                ql, qh = 2 * ql, 2 * qh
+            else:
+                ql, qh = al, ah
+            el, eh = _dn(pl - self.zh), _up(ph - self.zl)
+            pr, _ = _imul(ql, qh, el, eh)
+            out.append((ql, qh, pr))
+        return out
+
+    def coupled(self, lo, hi, K, eps, n):
+        """Rule ``coupled`` at the bound K (one per leaf): for every direction c_j of the net
+        of cube-face grid points (spacing 2 / n), sum over terms of min over pieces of
+        K r (u - u*) - e_j r <x_i, c_j> > 0, with e_j >= eps / (gamma ||c_j||) and
+        gamma = sqrt(1 - (D - 1) / n^2) (then K <g, x - z> > eps ||g|| on the box)."""
+        D = self.d * self.k
+        if n < 1 or (n & (n - 1)) or (D - 1) >= n * n:
+            raise ValueError(f"bad direction net n={n} for D={D}")
+        net, gamma = _net(D, n)
+        nrm = _dn(np.sqrt(_sum_dn(net * net, 1)))
+        e = _up(eps / _dn(gamma * nrm))  # (J,)
+        C = net.reshape(-1, self.d, self.k)
+        prod = self.X[None, :, :, None] * C[:, None, :, :]  # (J, m, d, k)
+        al = _sum_dn(_dn(prod), 2).reshape(net.shape[0], -1)  # (J, T)
+        ah = _sum_up(_up(prod), 2).reshape(net.shape[0], -1)
+        L = lo.shape[0]
+        ul, uh = self._u(lo.reshape(L, self.d, self.k), hi.reshape(L, self.d, self.k))
+        best = None
+        for ql, qh, pr in self.pieces(ul, uh):
+            ql, qh, pr = (t.reshape(L, 1, -1) for t in (ql, qh, pr))
+            _, tmax = _imul(ql, qh, al[None], ah[None])  # r <x_i, c_j> <= tmax
+            v = _dn(_dn(np.asarray(K)[:, None, None] * pr) - _up(e[None, :, None] * tmax))
+            best = v if best is None else np.minimum(best, v)
+        return np.all(_sum_dn(best, 2) > 0, axis=1)
+
     def bounds(self, lo, hi):
         L = lo.shape[0]
         lo = lo.reshape(L, self.d, self.k)
@@ -243,22 +296,8 @@ class _GLM:
         else:
             v = np.maximum(_up(_softplus(ul, True) - _dn(y * ul)), _up(_softplus(uh, True) - _dn(y * uh)))
         gap_hi = _up(_up(_sum_up(v.reshape(L, -1), 1) / self.m) - self.fz_lo)
-        # per-term r and r (u - u*) over pieces split at 0 and at the midpoint of u*
-        mid = 0.5 * (self.zl + self.zh)
-        cuts = np.sort(np.stack((np.zeros_like(mid), mid)), axis=0)
-        e1 = np.clip(cuts[0], ul, uh)
-        e2 = np.clip(cuts[1], ul, uh)
         r_lo = r_hi = p_lo = None
-        for pl, ph in ((ul, e1), (e1, e2), (e2, uh)):
-            al, ah = self._resid(pl, ph)
-            if self.loss == "squared":
-                dl, dh = self._dphi_iv(pl, ph)
-                ql, qh = _imul(al, ah, dl, dh)
-                ql, qh = 2 * ql, 2 * qh
-            else:
-                ql, qh = al, ah
-            el, eh = _dn(pl - self.zh), _up(ph - self.zl)
-            pr, _ = _imul(ql, qh, el, eh)
+        for ql, qh, pr in self.pieces(ul, uh):
             r_lo = ql if r_lo is None else np.minimum(r_lo, ql)
             r_hi = qh if r_hi is None else np.maximum(r_hi, qh)
             p_lo = pr if p_lo is None else np.minimum(p_lo, pr)
@@ -271,6 +310,247 @@ class _GLM:
         gabs = np.maximum(np.abs(gl), np.abs(gh)).reshape(L, -1)
         gnorm_hi = _up(_up(np.sqrt(_sum_up(_up(gabs * gabs), 1))) / self.m)
         return gap_hi, inner_lo, gnorm_hi
+
+
+class _Act:
+    """A nondecreasing activation with directed enclosures (generalized ReLU, ReLU, sigmoid, identity)."""
+
+    def __init__(self, name, a, b):
+        if name not in ("generalized_relu", "relu", "sigmoid", "identity"):
+            raise ValueError(f"unsupported activation {name}")
+        self.name, self.a, self.b = name, a, b
+
+    def phi(self, t):
+        if self.name == "sigmoid":
+            return 1 / (1 + np.exp(-t))
+        if self.name == "identity":
+            return t
+        return np.where(t >= 0, self.b * t, self.a * t)
+
+    def dphi(self, t):
+        if self.name == "sigmoid":
+            s = 1 / (1 + np.exp(-t))
+            return s * (1 - s)
+        if self.name == "identity":
+            return np.ones_like(t)
+        return np.where(t >= 0, self.b, self.a)
+
+    def iv(self, lo, hi):
+        if self.name == "sigmoid":
+            return _sigmoid(lo, up=False), _sigmoid(hi, up=True)
+        if self.name == "identity":
+            return lo, hi
+        return (_dn(np.where(lo >= 0, self.b * lo, self.a * lo)), _up(np.where(hi >= 0, self.b * hi, self.a * hi)))
+
+    def diff_iv(self, lo, hi, piece=False):
+        """phi' on [lo, hi]; with piece=True the interval does not cross 0 (fixed ReLU slope)."""
+        if self.name == "sigmoid":
+            def dl(t):
+                return _dn(_sigmoid(t, False) * _sigmoid(-t, False))
+
+            def dh(t):
+                return _up(_sigmoid(t, True) * _sigmoid(-t, True))
+            return np.minimum(dl(lo), dl(hi)), dh(np.clip(0.0, lo, hi))
+        if self.name == "identity":
+            return np.ones_like(lo), np.ones_like(hi)
+        if piece:
+            s = np.where(lo < 0, self.a, self.b)
+            return s, s
+        return np.where(lo >= 0, self.b, self.a), np.where(hi >= 0, self.b, self.a)
+
+
+def _dot_iv(lo, hi, M):
+    """Directed enclosure of [lo, hi] @ M (fixed M): lo, hi (..., n), M (n, p) -> (..., p)."""
+    p1 = lo[..., :, None] * M
+    p2 = hi[..., :, None] * M
+    return _sum_dn(_dn(np.minimum(p1, p2)), -2), _sum_up(_up(np.maximum(p1, p2)), -2)
+
+
+class _OneHidden:
+    """f(W1) = (1/m) sum_i l(y_i, phi2(W2^T phi1(W1^T x_i))), W2 fixed (Theorems 4-5)."""
+
+    def __init__(self, X, Y, W2, act1, act2, loss):
+        self.X = np.asarray(X, np.float64)
+        Y = np.asarray(Y, np.float64)
+        W2 = np.asarray(W2, np.float64)
+        self.Y = Y if Y.ndim == 2 else Y[:, None]
+        self.W2 = W2 if W2.ndim == 2 else W2[:, None]
+        self.m, self.d = self.X.shape
+        self.h, self.k = self.W2.shape
+        self.act1, self.act2, self.loss = act1, act2, loss
+        if loss not in ("squared", "bce") or (loss == "bce" and act2.name != "sigmoid"):
+            raise ValueError(f"unsupported model {loss}/{act2.name}")
+
+    def value_grad(self, w):
+        W1 = np.asarray(w, np.float64).reshape(self.d, self.h)
+        u = self.X @ W1
+        H = self.act1.phi(u)
+        t = H @ self.W2
+        if self.loss == "squared":
+            r = self.act2.phi(t) - self.Y
+            val = (r * r).sum() / self.m
+            rho = 2 * r * self.act2.dphi(t)
+        else:
+            val = (np.logaddexp(0, t) - self.Y * t).sum() / self.m
+            rho = 1 / (1 + np.exp(-t)) - self.Y
+        delta = (rho @ self.W2.T) * self.act1.dphi(u)
+        return float(val), (self.X.T @ delta / self.m).reshape(-1)
+
+    def _forward(self, lo, hi):
+        ul, uh = _dot_iv(np.swapaxes(lo, -1, -2), np.swapaxes(hi, -1, -2), self.X.T)  # (L, h, m)
+        ul, uh = np.swapaxes(ul, -1, -2), np.swapaxes(uh, -1, -2)
+        Hl, Hh = self.act1.iv(ul, uh)
+        tl, th = _dot_iv(Hl, Hh, self.W2)
+        ol, oh = self.act2.iv(tl, th)
+        return ul, uh, tl, th, ol, oh
+
+    def setup(self, z):
+        Z = np.asarray(z, np.float64).reshape(1, self.d, self.h)
+        ul, uh, tl, th, ol, oh = self._forward(Z, Z)
+        self.zl, self.zh = ul[0], uh[0]
+        if self.loss == "squared":
+            rl, rh = _dn(ol[0] - self.Y), _up(oh[0] - self.Y)
+            t = np.where((rl <= 0) & (rh >= 0), 0.0, _dn(np.minimum(rl * rl, rh * rh)))
+        else:
+            lip = _up((1 + np.abs(self.Y)) * _up(th[0] - tl[0]))
+            t = _dn(_dn(_softplus(tl[0], False) - _up(self.Y * tl[0])) - lip)
+        self.fz_lo = float(_dn(_sum_dn(t.reshape(-1), 0) / self.m))
+
+    def bounds(self, lo, hi):
+        L = lo.shape[0]
+        lo = lo.reshape(L, self.d, self.h)
+        hi = hi.reshape(L, self.d, self.h)
+        ul, uh, tl, th, ol, oh = self._forward(lo, hi)
+        y = self.Y
+        al, ah = _dn(ol - y), _up(oh - y)
+        if self.loss == "squared":
+            v = _up(np.maximum(al * al, ah * ah))
+            dl, dh = self.act2.diff_iv(tl, th)
+            rl, rh = _imul(al, ah, dl, dh)
+            rl, rh = 2 * rl, 2 * rh
+        else:
+            v = np.maximum(_up(_softplus(tl, True) - _dn(y * tl)), _up(_softplus(th, True) - _dn(y * th)))
+            rl, rh = al, ah
+        gap_hi = _up(_up(_sum_up(v.reshape(L, -1), 1) / self.m) - self.fz_lo)
+        Sl, Sh = _dot_iv(rl, rh, self.W2.T)  # (L, m, h)
+        mid = 0.5 * (self.zl + self.zh)
+        cuts = np.sort(np.stack((np.zeros_like(mid), mid)), axis=0)
+        e1 = np.clip(cuts[0], ul, uh)
+        e2 = np.clip(cuts[1], ul, uh)
+        q_lo = q_hi = p_lo = None
+        for pl, ph in ((ul, e1), (e1, e2), (e2, uh)):
+            sl, sh = self.act1.diff_iv(pl, ph, piece=True)
+            ql, qh = _imul(Sl, Sh, sl, sh)
+            pr, _ = _imul(ql, qh, _dn(pl - self.zh), _up(ph - self.zl))
+            q_lo = ql if q_lo is None else np.minimum(q_lo, ql)
+            q_hi = qh if q_hi is None else np.maximum(q_hi, qh)
+            p_lo = pr if p_lo is None else np.minimum(p_lo, pr)
+        inner_lo = _dn(_sum_dn(p_lo.reshape(L, -1), 1) / self.m)
+        x = self.X[None, :, :, None]  # (1, m, d, 1)
+        a1, a2 = x * q_lo[:, :, None, :], x * q_hi[:, :, None, :]  # (L, m, d, h)
+        gl = _sum_dn(_dn(np.minimum(a1, a2)), 1)
+        gh = _sum_up(_up(np.maximum(a1, a2)), 1)
+        gabs = np.maximum(np.abs(gl), np.abs(gh)).reshape(L, -1)
+        gnorm_hi = _up(_up(np.sqrt(_sum_up(_up(gabs * gabs), 1))) / self.m)
+        return gap_hi, inner_lo, gnorm_hi
+
+
+class _SoftmaxCE:
+    """f(W) = (1/m) sum_i [s_i logsumexp(X W)_i - <y_i, (X W)_i>], s_i = sum_c y_ic (Theorem 7)."""
+
+    def __init__(self, X, Y):
+        self.X = np.asarray(X, np.float64)
+        self.Y = np.asarray(Y, np.float64)
+        if self.Y.ndim != 2 or np.any(self.Y < 0) or self.Y.shape[1] > 6:
+            raise ValueError("softmax/ce needs targets (m, k) >= 0 with k <= 6")
+        self.m, self.d = self.X.shape
+        self.k = self.Y.shape[1]
+        self.s = self.Y.sum(1)
+        self.s_lo, self.s_hi = _sum_dn(self.Y, 1), _sum_up(self.Y, 1)
+
+    def value_grad(self, w):
+        W = np.asarray(w, np.float64).reshape(self.d, self.k)
+        t = self.X @ W
+        mx = t.max(1, keepdims=True)
+        lse = mx[:, 0] + np.log(np.exp(t - mx).sum(1))
+        p = np.exp(t - lse[:, None])
+        val = (self.s * lse - (self.Y * t).sum(1)).sum() / self.m
+        return float(val), (self.X.T @ (p * self.s[:, None] - self.Y) / self.m).reshape(-1)
+
+    def _u(self, lo, hi):
+        p1 = self.X[None, :, :, None] * lo[:, None, :, :]
+        p2 = self.X[None, :, :, None] * hi[:, None, :, :]
+        return _sum_dn(_dn(np.minimum(p1, p2)), 2), _sum_up(_up(np.maximum(p1, p2)), 2)
+
+    def _lse(self, v, up):
+        """Directed logsumexp over the last axis (exp, log within 8 ulps)."""
+        mx = v.max(-1)
+        if up:
+            e = _up(np.exp(_up(v - mx[..., None])), ULP_TRANSCENDENTAL)
+            return _up(mx + _up(np.log(_sum_up(e, -1)), ULP_TRANSCENDENTAL))
+        e = np.maximum(_dn(np.exp(_dn(v - mx[..., None])), ULP_TRANSCENDENTAL), 0.0)
+        t = np.maximum(_sum_dn(e, -1), 1.0)  # the max term is exp(0) = 1 exactly
+        return _dn(mx + _dn(np.log(t), ULP_TRANSCENDENTAL))
+
+    def _l(self, v, up):
+        lse = self._lse(v, up)
+        if up:
+            a = np.maximum(_up(self.s_hi * lse), _up(self.s_lo * lse))
+            b = _sum_dn(_dn(self.Y * v), -1)
+            return _up(a - b)
+        a = np.minimum(_dn(self.s_hi * lse), _dn(self.s_lo * lse))
+        b = _sum_up(_up(self.Y * v), -1)
+        return _dn(a - b)
+
+    def setup(self, z):
+        Z = np.asarray(z, np.float64).reshape(1, self.d, self.k)
+        zl, zh = self._u(Z, Z)
+        self.zl, self.zh = zl[0], zh[0]
+        mid = 0.5 * (self.zl + self.zh)
+        wid = _up(np.max(_up(self.zh - self.zl), 1))
+        t = _dn(self._l(mid, up=False) - _up(2 * _up(self.s_hi * wid)))
+        self.fz_lo = float(_dn(_sum_dn(t, 0) / self.m))
+
+    def bounds(self, lo, hi):
+        L, k = lo.shape[0], self.k
+        ul, uh = self._u(lo.reshape(L, self.d, k), hi.reshape(L, self.d, k))  # (L, m, k)
+        V = ((np.arange(2 ** k)[:, None] >> np.arange(k)[None]) & 1).astype(bool)  # (2^k, k)
+        vert = np.where(V[None, :, None, :], uh[:, None], ul[:, None])  # (L, 2^k, m, k)
+        lmax = self._l(vert, up=True).max(1)  # (L, m)
+        gap_hi = _up(_up(_sum_up(lmax, 1) / self.m) - self.fz_lo)
+        off = ~np.eye(k, dtype=bool)
+        S = _sum_up(np.where(off, _up(np.exp(_up(uh[..., None, :] - ul[..., :, None])), ULP_TRANSCENDENTAL), 0.0), -1)
+        p_lo = np.maximum(_dn(1.0 / _up(1.0 + S)), 0.0)
+        S2 = _sum_dn(np.where(off, np.maximum(_dn(np.exp(_dn(ul[..., None, :] - uh[..., :, None])),
+                                                  ULP_TRANSCENDENTAL), 0.0), 0.0), -1)
+        S2 = np.maximum(S2, 0.0)
+        p_hi = np.minimum(_up(1.0 / _dn(1.0 + S2)), 1.0)
+        r_lo = _dn(_dn(p_lo * self.s_lo[:, None]) - self.Y)
+        r_hi = _up(_up(p_hi * self.s_hi[:, None]) - self.Y)
+        pr, _ = _imul(r_lo, r_hi, _dn(ul - self.zh), _up(uh - self.zl))
+        inner_lo = _dn(_sum_dn(pr.reshape(L, -1), 1) / self.m)
+        x = self.X[None, :, :, None]
+        a1, a2 = x * r_lo[:, :, None, :], x * r_hi[:, :, None, :]
+        gl = _sum_dn(_dn(np.minimum(a1, a2)), 1)
+        gh = _sum_up(_up(np.maximum(a1, a2)), 1)
+        gabs = np.maximum(np.abs(gl), np.abs(gh)).reshape(L, -1)
+        gnorm_hi = _up(_up(np.sqrt(_sum_up(_up(gabs * gabs), 1))) / self.m)
+        return gap_hi, inner_lo, gnorm_hi
+
+
+def _net(D, n):
+    """Grid points of spacing 2 / n on the faces of [-1, 1]^D (exact for n a power of 2), and
+    gamma (rounded down) with <c_j, v> >= gamma ||c_j|| ||v|| for the best c_j of every v."""
+    g = -1.0 + (2.0 / n) * np.arange(n + 1)
+    free = np.stack(np.meshgrid(*([g] * (D - 1)), indexing="ij"), -1).reshape(-1, D - 1) if D > 1 \
+        else np.zeros((1, 0))
+    pts = []
+    for axis in range(D):
+        for sgn in (-1.0, 1.0):
+            p = np.insert(free, axis, sgn, axis=1)
+            pts.append(p)
+    s2 = _up(_up(float(D - 1)) / _dn(float(n * n)))  # s^2 = (D - 1) / n^2, rounded up
+    return np.concatenate(pts), float(_dn(np.sqrt(_dn(1.0 - s2))))
 
 
 class _Quadratic:
@@ -390,14 +670,22 @@ def verify_certificate(path: str | Path) -> CertificateCheck:
         nodes = np.asarray(data["leaf_node"], np.int64)
         root_lo, root_hi = np.asarray(data["root_lo"], np.float64), np.asarray(data["root_hi"], np.float64)
         tree = [np.asarray(data[k]) for k in ("tree_parent", "tree_dim", "tree_side", "tree_split")]
+        bound = np.asarray(data["leaf_bound"], np.float64)
+        coupled_n = int(data["coupled_n"]) if "coupled_n" in data else 0
     except KeyError as e:
         raise ValueError(f"{path}: malformed certificate, missing {e}") from None
     info = dict(upper=upper, lower=lower, kappa=kappa, eps=eps, radius=R, boxes=int(nodes.size),
                 rules={n: int((rule == i).sum()) for i, n in enumerate(RULE_NAMES)})
-    if model == "glm":
+    if model == "glm" and str(data["activation"]) == "softmax":
+        mdl = _SoftmaxCE(data["X"], data["Y"])
+    elif model == "glm":
         mdl = _GLM(data["X"], data["Y"], str(data["activation"]), float(data["a"]), float(data["b"]), str(data["loss"]))
     elif model == "quadratic":
         mdl = _Quadratic(data["A"])
+    elif model == "one_hidden":
+        mdl = _OneHidden(data["X"], data["Y"], data["W2"],
+                         _Act(str(data["activation"]), float(data["a"]), float(data["b"])),
+                         _Act(str(data["activation2"]), float(data["a2"]), float(data["b2"])), str(data["loss"]))
     else:
         return _fail(f"model {model!r} has no independent checker", **info)
     mdl.setup(zref)
@@ -430,6 +718,17 @@ def verify_certificate(path: str | Path) -> CertificateCheck:
             r_o = rl[other]
             res_o = np.where(r_o == 1, gap_hi <= eps,
                              np.where(r_o == 2, kb <= kappa, np.where(r_o == 3, kb <= upper, False)))
+            cp = r_o == 4
+            if cp.any():
+                if not hasattr(mdl, "coupled") or coupled_n < 1:
+                    res_o[cp] = False
+                else:
+                    Kb = bound[s:s + CHUNK][other][cp]
+                    lo_c, hi_c = lo[other][cp], hi[other][cp]
+                    okc = np.zeros(Kb.size, bool)
+                    for t in range(0, Kb.size, 32):
+                        okc[t:t + 32] = mdl.coupled(lo_c[t:t + 32], hi_c[t:t + 32], Kb[t:t + 32], eps, coupled_n)
+                    res_o[cp] = okc & (Kb > 0) & (Kb <= upper)
             res[other] = res_o
         ok[s:s + CHUNK] = res
     # 3. the lower point
@@ -446,7 +745,7 @@ def verify_certificate(path: str | Path) -> CertificateCheck:
     if failed:
         first = int(np.flatnonzero(~ok)[0])
         return _fail(f"{failed} of {nodes.size} boxes fail their rule (first: leaf {first}, "
-                     f"rule {RULE_NAMES[rule[first]] if 0 <= rule[first] < 4 else rule[first]})", **info)
+                     f"rule {RULE_NAMES[rule[first]] if 0 <= rule[first] < len(RULE_NAMES) else rule[first]})", **info)
     claimed = bool(data.get("certified", np.array(False)))
     if claimed and not upper <= kappa:
         return _fail(f"the file says certified but upper {upper:.6g} > kappa {kappa:.6g}", **info)

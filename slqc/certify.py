@@ -22,7 +22,10 @@ and the box is discharged (a leaf of the certificate) by the first rule that app
 * ``outside``: the box misses the ball;
 * ``level``: gap_hi <= eps, so condition 1 of Definition 1 holds on the whole box;
 * ``kappa`` (only with a target ``kappa``): inner_lo - (eps / kappa) gnorm_hi >= 0, i.e.
-  the box bound eps gnorm_hi / inner_lo is <= kappa.
+  the box bound eps gnorm_hi / inner_lo is <= kappa;
+* ``coupled`` (GLMs with d k <= 4 weights): K <g, x - z> - eps ||g|| > 0 on the whole box,
+  proven with the numerator and the denominator coupled term by term (below), at K = the
+  target kappa, or, with no target, K = (1 + tol) lower; the box's bound is then K.
 
 Every other box keeps the bound eps gnorm_hi / inner_lo (inf when inner_lo <= 0); ``upper``
 is the largest bound over the cover. The box with the worst bound is bisected first, along
@@ -40,9 +43,31 @@ Over a box every u_ij ranges over an interval computed exactly (u_lo = X+ lo + X
 term's interval is split at the kink 0 and at u*_ij; on each piece phi and phi' are
 monotone, so (phi(u) - y) phi'(u) (u - u*) is bounded by interval products whose factors
 have a known sign (for idealized data the product is >= 0 and its lower bound is exactly 0
-at u*). At the kink of a (generalized) ReLU the piece that ends at 0 takes phi' in [a, b]:
-both one-sided slopes, so the bound holds for the paper's subgradient g(0) = b and for any
-other choice. ||G|| is bounded coordinate-wise from the interval of each r_ij.
+at u*). A (generalized) ReLU takes one slope per piece: a on the piece left of 0 (its
+closure at u = 0 is the limit from the left), b on the piece that starts at 0, which is the
+subgradient phi'(0) = b of the paper and of :mod:`slqc.activations` (the bounds are for that
+convention; a term exactly at 0 with slope a is covered too whenever its box reaches u < 0).
+||G|| is bounded coordinate-wise from the interval of each r_ij.
+
+The arrangement of kinks (rule ``coupled``). All kink hyperplanes <w, x_i> = 0 pass through
+the origin, which lies in the domain B(0, W) of Theorem 1: every box that contains it meets
+every cell of the arrangement, and the plain bounds above take slope a for some terms in
+<g, w - w*> and slope b for the same terms in ||g||. That mixed bound does not shrink with
+the box (0.108 at d = 2, eps = 1e-2, against a supremum of 0.038), so no bisection closes it.
+The rule ``coupled`` keeps each term on one piece at a time: on a piece (split at 0 and at
+u*) the term's r and r (u - u*) come from the same slope. With a direction net c_j
+(:func:`direction_net`: grid points of the faces of the cube, ||v|| <= max_j <c_j, v> /
+(gamma ||c_j||) for every v), K <G, x - z> - eps ||G|| > 0 holds on the box when, for every j,
+
+    sum over terms of  min over the term's pieces of  K r (u - u*) - eps_j r <x_i, c_j>   > 0,
+
+eps_j >= eps / (gamma ||c_j||). Terms stay independent of one another (a relaxation: a
+pattern of slopes need not be a cell), but each term's numerator and denominator move
+together; at the origin that bound is the maximum of eps ||v|| / <v, w*> over the vertices
+of a zonotope, 0.014 at d = 2 and 3 against the cells' 0.012. The net costs 2 D (n + 1)^(D-1)
+directions (D = d k; n = 8 for D <= 2, 4 for D = 3, 4: :data:`COUPLED_NET`), so the rule is
+used for D <= 4 and only on boxes the plain bounds do not discharge, whose plain bound is
+at most :data:`COUPLED_RATIO` times K. The numpy checker re-validates it with its own net.
 
 Rounding (rigour). All arithmetic is float64. Every interval endpoint is *inflated by a
 margin proven to cover float64 rounding*, not rounded outward op by op:
@@ -69,8 +94,11 @@ arithmetic (directed rounding by ``nextafter``), agrees box by box.
 Any object with ``bounds(lo, hi, z) -> (gap_hi, inner_lo, gnorm_hi)`` (tensors (B,) for
 boxes lo, hi of shape (B, *z.shape)) plugs in; built in: :class:`~slqc.models.GLMObjective`
 (generalized ReLU, ReLU, sigmoid, identity with the squared loss, one or several outputs;
-sigmoid with binary cross-entropy) and :class:`QuadraticForm`. ``OneHiddenObjective``
-(Theorems 4-5) is not supported (see the report of issue 11).
+sigmoid with binary cross-entropy), :class:`QuadraticForm` and
+:class:`~slqc.models.OneHiddenObjective` (Theorems 4-5, W2 fixed: :class:`OneHiddenBounds`,
+interval bounds through the hidden layer, sound and loose); softmax with cross-entropy and
+k <= 6 outputs (Theorem 7: :class:`SoftmaxCEBounds`, the loss's maximum at the 2^k vertices
+of each sample's box, softmax ranges from the pairwise differences).
 
 Example:
     >>> import torch
@@ -98,8 +126,8 @@ TINY = 2.0 ** -1000
 #: Relative safety margin of the discharge tests (see the module docstring).
 SAFETY = 1e-7
 #: Rule codes of the certificate leaves.
-RULES = ("outside", "level", "kappa", "bound")
-OUTSIDE, LEVEL, KAPPA, BOUND = range(4)
+RULES = ("outside", "level", "kappa", "bound", "coupled")
+OUTSIDE, LEVEL, KAPPA, BOUND, COUPLED = range(5)
 
 
 def rounding_eta(n_terms: int) -> float:
@@ -223,7 +251,7 @@ class GLMBounds:
         if loss == "bce" and act.name != "sigmoid":
             raise ValueError("certify supports bce with the sigmoid only")
         if loss not in ("squared", "bce"):
-            raise ValueError(f"certify does not support the {loss!r} loss (softmax / ce: Theorem 7 is not covered)")
+            raise ValueError(f"GLMBounds does not support the {loss!r} loss (softmax + ce: SoftmaxCEBounds)")
         dev = z.device if device is None else torch.device(device)
         self.act, self.loss = act, loss
         self.X = objective.X.to(device=dev, dtype=torch.float64)
@@ -305,8 +333,30 @@ class GLMBounds:
         s = s - self.eta * terms.abs().sum() - TINY
         return float(s / self.m - self.eta * s.abs() / self.m - TINY)
 
-    def bounds(self, lo: torch.Tensor, hi: torch.Tensor, z: torch.Tensor | None = None) -> Bounds:
-        """Enclosures of f - f(z), <g, x - z> and ||g|| over boxes lo, hi of shape (B, *point_shape)."""
+    def _slope(self, pl: torch.Tensor, ph: torch.Tensor):
+        """phi' over a piece [pl, ph] that does not cross the kink 0 (pieces are split there).
+
+        (Generalized) ReLU: the fixed slope a when pl < 0 (then ph <= 0; at u = 0 the closure
+        of the piece, phi(0) = 0 for both slopes), else b (the subgradient phi'(0) = b of the
+        paper and of :mod:`slqc.activations`). Sigmoid: unimodal with its peak at 0.
+        """
+        if self.act.name in ("generalized_relu", "relu"):
+            s = torch.where(pl < 0, torch.full_like(pl, self.act.a), torch.full_like(pl, self.act.b))
+            return s, s
+        return self._dphi_iv(pl, ph)
+
+    def pieces(self, lo: torch.Tensor, hi: torch.Tensor):
+        """Per-term enclosures on the pieces of each u_ij interval (split at the kink 0 and at u*_ij).
+
+        Args:
+            lo, hi: boxes (B, *point_shape).
+
+        Returns:
+            ulo, uhi (B, m, k): the pre-activation ranges; rlo, rhi, plo (3, B, m, k): on each
+            piece, r = l'(u) lies in [rlo, rhi] and r (u - u*) >= plo. Every u of [ulo, uhi]
+            lies in a piece, with its own slope: the pieces keep r and r (u - u*) of one term
+            coupled (the rule ``coupled`` needs that; the plain bounds take the hull).
+        """
         eta, y = self.eta, self.Y
         B = lo.shape[0]
         lo = lo.reshape(B, self.d, self.k)
@@ -319,23 +369,30 @@ class GLMBounds:
         s2 = torch.maximum(zero, usm)
         c1 = torch.minimum(torch.maximum(s1, ulo), uhi)
         c2 = torch.minimum(torch.maximum(s2, ulo), uhi)
-        pieces = ((ulo, c1), (c1, c2), (c2, uhi))
-        rlo = rhi = plow = None
-        for pl, ph in pieces:
+        R_lo, R_hi, P_lo = [], [], []
+        for pl, ph in ((ulo, c1), (c1, c2), (c2, uhi)):
             # E = u - u* over the piece
             elo, ehi = _pad(pl - ush, ph - usl, pl.abs().maximum(ph.abs()) + usl.abs().maximum(ush.abs()), eta)
             phlo, phhi = self._phi_iv(pl, ph)
             alo, ahi = _pad(phlo - y, phhi - y, phlo.abs().maximum(phhi.abs()) + y.abs(), eta)
             if self.loss == "squared":
-                dlo, dhi = self._dphi_iv(pl, ph)
+                dlo, dhi = self._slope(pl, ph)
                 qlo, qhi = _mul(alo, ahi, dlo, dhi, eta)
                 qlo, qhi = 2 * qlo, 2 * qhi  # r = 2 (phi - y) phi'
             else:
                 qlo, qhi = alo, ahi  # r = sigmoid(u) - y
             plo_, _ = _mul(qlo, qhi, elo, ehi, eta)
-            rlo = qlo if rlo is None else torch.minimum(rlo, qlo)
-            rhi = qhi if rhi is None else torch.maximum(rhi, qhi)
-            plow = plo_ if plow is None else torch.minimum(plow, plo_)
+            R_lo.append(qlo)
+            R_hi.append(qhi)
+            P_lo.append(plo_)
+        return ulo, uhi, torch.stack(R_lo), torch.stack(R_hi), torch.stack(P_lo)
+
+    def bounds(self, lo: torch.Tensor, hi: torch.Tensor, z: torch.Tensor | None = None) -> Bounds:
+        """Enclosures of f - f(z), <g, x - z> and ||g|| over boxes lo, hi of shape (B, *point_shape)."""
+        eta = self.eta
+        B = lo.shape[0]
+        ulo, uhi, R_lo, R_hi, P_lo = self.pieces(lo, hi)
+        rlo, rhi, plow = R_lo.min(0).values, R_hi.max(0).values, P_lo.min(0).values
         # <g, x - z> = (1/m) sum r (u - u*)
         s = plow.reshape(B, -1).sum(1)
         s = s - eta * plow.abs().reshape(B, -1).sum(1) - TINY
@@ -355,6 +412,396 @@ class GLMBounds:
         gnorm_hi = torch.linalg.vector_norm(gmax, dim=1) * (1 + eta) / self.m * (1 + eta) + TINY
         return Bounds(gap_hi=gap_hi, inner_lo=inner_lo, gnorm_hi=gnorm_hi)
 
+    def coupled(self, lo: torch.Tensor, hi: torch.Tensor, K: float, eps: float, net: torch.Tensor,
+                gamma: float) -> torch.Tensor:
+        """Rule ``coupled``: whether K <g, x - z> - eps ||g|| > 0 on every box (then kappa_min < K there).
+
+        ||G|| <= max_j <c_j, G> / (gamma ||c_j||) over the direction net (see :func:`direction_net`),
+        so it suffices that, for every j, the sum over terms of the smallest value of
+        K r (u - u*) - eps_j r <x_i, c_j> (eps_j = eps / (gamma ||c_j||)) over the pieces of the
+        term is > 0. The pieces keep r and r (u - u*) of one term together, so a term on the kink
+        takes slope a or slope b in both at once (the plain bounds mix them: at the origin,
+        where every kink hyperplane passes, that mixing is what kept Theorem 1 at eps = 1e-2
+        from closing). Every step is inflated as in :meth:`bounds`.
+
+        Args:
+            lo, hi: boxes (B, *point_shape).
+            K: the bound to prove (> 0).
+            eps: eps of Definition 1.
+            net: (J, d k) directions; gamma: their covering constant (both from direction_net).
+
+        Returns:
+            (B,) bool.
+        """
+        eta = self.eta
+        B = lo.shape[0]
+        J = net.shape[0]
+        T = self.m * self.k
+        C = net.to(self.X).reshape(J, self.d, self.k)
+        alpha = torch.einsum("il,jlc->jic", self.X, C).reshape(J, T)  # <x_i, c_j[:, col]>
+        dal = eta * torch.einsum("il,jlc->jic", self.Xa, C.abs()).reshape(J, T) + TINY  # |error of alpha|
+        nrm = torch.linalg.vector_norm(net.to(self.X), dim=1)
+        epsj = eps / (gamma * nrm * (1 - eta)) * (1 + eta) + TINY  # (J,), rounded up
+        ea = epsj[:, None] * alpha  # (J, T)
+        pos = alpha >= 0
+        # error budget of each T_j (one inflation for the whole chain, see the module docstring):
+        # r <x_i, c_j> <= max(rlo alpha, rhi alpha) + |r|max dal; the roundings of the products,
+        # the difference and the sum over the T terms are covered by eta times the magnitudes.
+        wmag = (alpha.abs() + dal) * epsj[:, None]  # (J, T)
+        wdal = dal * epsj[:, None]
+        ok = torch.ones(B, dtype=torch.bool, device=lo.device)
+        step = max(1, int(2 ** 21 // max(1, J * T)))
+        for s0 in range(0, B, step):
+            _, _, R_lo, R_hi, P_lo = self.pieces(lo[s0:s0 + step], hi[s0:s0 + step])
+            b = R_lo.shape[1]
+            R_lo, R_hi, Kp = R_lo.reshape(3, b, 1, T), R_hi.reshape(3, b, 1, T), K * P_lo.reshape(3, b, 1, T)
+            best = None
+            for q in range(3):
+                v = Kp[q] - torch.where(pos, R_hi[q], R_lo[q]) * ea  # (b, J, T)
+                best = v if best is None else torch.minimum(best, v)
+            tot = best.sum(2)  # (b, J)
+            rm = R_lo.abs().maximum(R_hi.abs()).max(0).values[:, 0]  # (b, T)
+            km = Kp.abs().max(0).values[:, 0]
+            err = eta * (km.sum(1)[:, None] + rm @ wmag.T) + rm @ wdal.T
+            err = err * (1 + eta) + TINY
+            ok[s0:s0 + step] = (tot - err > 0).all(1)
+        return ok
+
+
+# ---------------------------------------------------------------------- softmax + cross-entropy
+class SoftmaxCEBounds:
+    """Interval bounds for a :class:`~slqc.models.GLMObjective` with softmax and cross-entropy (Theorem 7).
+
+    Per sample, with u_ic = <x_i, W_c>, s_i = sum_c y_ic (targets >= 0) and p = softmax(u):
+    l_i(u) = s_i logsumexp(u) - <y_i, u>, grad = (1/m) X^T R with r_ic = s_i p_ic - y_ic, and
+    <grad, W - W*> = (1/m) sum_ic r_ic (u_ic - u*_ic). Over a box each u_i ranges over the
+    product of its intervals (the columns W_c are independent coordinates), so:
+
+    * l_i is convex: its maximum over the box is at one of the 2^k vertices (k <= 6);
+    * p_ic >= 1 / (1 + sum_{c' != c} exp(uhi_c' - ulo_c)) and <= 1 / (1 + sum exp(ulo_c' - uhi_c));
+    * f(z) >= sum_i l_i(mid) - 2 s_i max_c width (l_i is 2 s_i-Lipschitz in the max norm).
+
+    Exponentials get their argument padded and a relative margin 4 eta (>= 256 ulps); the
+    rest is inflated as in :class:`GLMBounds`. No ``coupled`` rule (there is no kink).
+
+    Raises:
+        ValueError: not softmax + ce, negative targets, or k > 6.
+    """
+
+    def __init__(self, objective, z: torch.Tensor, device=None):
+        if objective.act.name != "softmax" or objective.loss.name != "ce":
+            raise ValueError("SoftmaxCEBounds needs the softmax activation with the ce loss")
+        dev = z.device if device is None else torch.device(device)
+        self.X = objective.X.to(device=dev, dtype=torch.float64)
+        self.Y = objective.Y.to(device=dev, dtype=torch.float64)
+        if self.Y.ndim != 2 or bool((self.Y < 0).any()):
+            raise ValueError("certify needs targets Y (m, k) >= 0 for softmax + ce")
+        self.m, self.d = self.X.shape
+        self.k = self.Y.shape[1]
+        if self.k > 6:
+            raise ValueError(f"certify bounds softmax + ce for k <= 6 outputs (2^k vertices), got k = {self.k}")
+        self.point_shape = torch.Size((self.d, self.k))
+        self.eta = rounding_eta(self.m * self.k + self.d * self.k + 2 ** self.k)
+        self.Xp, self.Xn, self.Xa = self.X.clamp(min=0), self.X.clamp(max=0), self.X.abs()
+        s = self.Y.sum(1)
+        self.s_lo = s - self.eta * s - TINY
+        self.s_hi = s + self.eta * s + TINY
+        self.V = torch.tensor([[(v >> c) & 1 for c in range(self.k)] for v in range(2 ** self.k)], dtype=torch.bool,
+                              device=dev)  # (2^k, k)
+        zz = z.to(dev, torch.float64).reshape(1, self.d, self.k)
+        ul, uh = GLMBounds._u(self, zz, zz)
+        self.us_lo, self.us_hi = ul[0], uh[0]
+        mid = (self.us_lo + self.us_hi) / 2
+        lo_mid = self._l(mid, up=False)  # (m,)
+        wid = (self.us_hi - self.us_lo).max(1).values
+        t = lo_mid - 2 * self.s_hi * wid * (1 + self.eta) - TINY
+        tot = t.sum() - self.eta * t.abs().sum() - TINY
+        self.fz_lo = float(tot / self.m - self.eta * tot.abs() / self.m - TINY)
+        self.z = z
+
+    def _u(self, lo, hi):
+        return GLMBounds._u(self, lo, hi)
+
+    def _lse(self, v, up: bool):
+        """logsumexp over the last axis, rounded up or down by 4 eta (|max| + |log t| + 1)."""
+        mx = v.max(-1).values
+        t = torch.exp(v - mx[..., None]).sum(-1)
+        lt = torch.log(t)
+        pad = 4 * self.eta * (mx.abs() + lt.abs() + 1) + TINY
+        return mx + lt + pad if up else mx + lt - pad
+
+    def _l(self, v, up: bool):
+        """l_i(v) = s_i lse(v) - <y_i, v> for v (..., m, k), rounded up or down."""
+        y = self.Y
+        lse = self._lse(v, up)
+        s_ = self.s_hi if up else self.s_lo
+        a = torch.where(lse >= 0, s_, self.s_lo if up else self.s_hi) * lse
+        b = (y * v).sum(-1)
+        pad = self.eta * (a.abs() + (y * v).abs().sum(-1)) + TINY
+        return a - b + pad if up else a - b - pad
+
+    def bounds(self, lo: torch.Tensor, hi: torch.Tensor, z: torch.Tensor | None = None) -> Bounds:
+        """Enclosures of f - f(z), <g, W - W*> and ||g|| over boxes (B, d, k)."""
+        eta, y, k = self.eta, self.Y, self.k
+        B = lo.shape[0]
+        ulo, uhi = self._u(lo.reshape(B, self.d, k), hi.reshape(B, self.d, k))  # (B, m, k)
+        # value: the largest vertex of each sample's box
+        vert = torch.where(self.V[None, None], uhi[:, :, None, :], ulo[:, :, None, :])  # (B, m, 2^k, k)
+        lmax = self._l(vert.transpose(1, 2), up=True).max(1).values  # (B, m)
+        v = lmax.sum(1)
+        v = v + eta * lmax.abs().sum(1) + TINY
+        gap_hi = v / self.m - self.fz_lo
+        gap_hi = gap_hi + eta * (v.abs() / self.m + abs(self.fz_lo)) + TINY
+        # softmax ranges
+        e4 = 4 * eta
+        A = uhi[..., None, :] - ulo[..., :, None]  # [c, c'] = uhi_c' - ulo_c
+        A = A + eta * (uhi[..., None, :].abs() + ulo[..., :, None].abs()) + TINY
+        eye = torch.eye(k, dtype=torch.bool, device=lo.device)
+        S = torch.where(eye, torch.zeros_like(A), torch.exp(A) * (1 + e4)).sum(-1) * (1 + eta)
+        p_lo = (1 / (1 + S)) * (1 - e4)
+        A2 = ulo[..., None, :] - uhi[..., :, None]
+        A2 = A2 - eta * (ulo[..., None, :].abs() + uhi[..., :, None].abs()) - TINY
+        S2 = torch.where(eye, torch.zeros_like(A2), torch.exp(A2) * (1 - e4)).sum(-1) * (1 - eta)
+        p_hi = torch.clamp((1 / (1 + S2)) * (1 + e4), max=1.0)
+        rlo, rhi = _pad(p_lo * self.s_lo[:, None] - y, p_hi * self.s_hi[:, None] - y,
+                        p_hi * self.s_hi[:, None] + y, eta)
+        elo, ehi = _pad(ulo - self.us_hi, uhi - self.us_lo, ulo.abs().maximum(uhi.abs()) + self.us_hi.abs()
+                        .maximum(self.us_lo.abs()), eta)
+        plow, _ = _mul(rlo, rhi, elo, ehi, eta)
+        s_ = plow.reshape(B, -1).sum(1)
+        s_ = s_ - eta * plow.abs().reshape(B, -1).sum(1) - TINY
+        inner_lo = s_ / self.m
+        inner_lo = inner_lo - eta * inner_lo.abs() - TINY
+        rc = (rlo + rhi) / 2
+        rr = (rhi - rlo) / 2 + eta * (rlo.abs() + rhi.abs()) + TINY
+        Gc = torch.matmul(self.X.T, rc)
+        Gr = torch.matmul(self.Xa.T, rr) + eta * torch.matmul(self.Xa.T, rc.abs()) + TINY
+        gmax = (Gc.abs() + Gr * (1 + eta)).reshape(B, -1)
+        gnorm_hi = torch.linalg.vector_norm(gmax, dim=1) * (1 + eta) / self.m * (1 + eta) + TINY
+        return Bounds(gap_hi=gap_hi, inner_lo=inner_lo, gnorm_hi=gnorm_hi)
+
+
+# ---------------------------------------------------------------------- one hidden layer
+def _act_iv(act, lo, hi, eta):
+    """phi over [lo, hi] for a nondecreasing activation, inflated."""
+    if act.name == "sigmoid":
+        plo, phi_ = torch.sigmoid(lo), torch.sigmoid(hi)
+    elif act.name == "identity":
+        plo, phi_ = lo.clone(), hi.clone()
+    else:
+        plo = torch.where(lo >= 0, act.b * lo, act.a * lo)
+        phi_ = torch.where(hi >= 0, act.b * hi, act.a * hi)
+    return _pad(plo, phi_, plo.abs().maximum(phi_.abs()), eta)
+
+
+def _dact_iv(act, lo, hi, eta, piece: bool = False):
+    """phi' over [lo, hi]. With ``piece`` the interval does not cross 0 and a (generalized)
+    ReLU takes the fixed slope a when lo < 0, else b = phi'(0); otherwise both slopes."""
+    if act.name == "sigmoid":
+        def sp(t):
+            return torch.sigmoid(t) * torch.sigmoid(-t)
+        top = sp(torch.minimum(torch.maximum(torch.zeros_like(lo), lo), hi))
+        return _pad(torch.minimum(sp(lo), sp(hi)), top, top, eta)
+    if act.name == "identity":
+        return torch.ones_like(lo), torch.ones_like(hi)
+    a, b = act.a, act.b
+    if piece:
+        s_ = torch.where(lo < 0, torch.full_like(lo, a), torch.full_like(lo, b))
+        return s_, s_
+    return (torch.where(lo >= 0, torch.full_like(lo, b), torch.full_like(lo, a)),
+            torch.where(hi >= 0, torch.full_like(hi, b), torch.full_like(hi, a)))
+
+
+def _matvec_iv(lo, hi, M, eta):
+    """[lo, hi] @ M for a fixed matrix M (last axis of lo contracted with M's rows), inflated."""
+    Mp, Mn = M.clamp(min=0), M.clamp(max=0)
+    rlo = torch.matmul(lo, Mp) + torch.matmul(hi, Mn)
+    rhi = torch.matmul(hi, Mp) + torch.matmul(lo, Mn)
+    return _pad(rlo, rhi, torch.matmul(lo.abs().maximum(hi.abs()), M.abs()), eta)
+
+
+class OneHiddenBounds:
+    """Interval bounds for :class:`~slqc.models.OneHiddenObjective` (Theorems 4-5), W2 fixed.
+
+    With u_ij = <x_i, W1[:, j]>, H = phi1(u), t = H W2, the per-sample output residual
+    rho_ic = 2 (phi2(t_ic) - y_ic) phi2'(t_ic) (squared loss; sigmoid - y for bce),
+    S_ij = sum_c rho_ic W2_jc and delta_ij = S_ij phi1'(u_ij):
+
+        grad f = (1/m) X^T delta,     <grad f, W1 - W1*> = (1/m) sum_ij delta_ij (u_ij - u*_ij).
+
+    Every quantity is enclosed by interval arithmetic through the hidden layer (u exactly per
+    box, then phi1, the fixed W2, phi2, the loss), inflated as in :class:`GLMBounds`; each
+    u_ij range is split at 0 and at u*_ij so that phi1' has one slope and u - u* one sign on
+    every piece. The bounds are sound and loose (S_ij ranges over the whole box).
+
+    Args:
+        objective: the one-hidden-layer objective.
+        z: the reference W1* (d, h).
+        device: torch device.
+
+    Raises:
+        ValueError: an unsupported activation / loss.
+    """
+
+    ACTS = ("generalized_relu", "relu", "sigmoid", "identity")
+
+    def __init__(self, objective, z: torch.Tensor, device=None):
+        loss = objective.loss.name
+        if objective.act1.name not in self.ACTS or objective.act2.name not in self.ACTS:
+            raise ValueError(f"certify supports one-hidden-layer networks with activations among "
+                             f"{', '.join(self.ACTS)}, not {objective.act1.name}/{objective.act2.name}")
+        if loss not in ("squared", "bce") or (loss == "bce" and objective.act2.name != "sigmoid"):
+            raise ValueError(f"certify supports one-hidden-layer networks with the squared loss, or bce with a "
+                             f"sigmoid output, not {loss}/{objective.act2.name}")
+        dev = z.device if device is None else torch.device(device)
+        self.act1, self.act2, self.loss = objective.act1, objective.act2, loss
+        self.X = objective.X.to(device=dev, dtype=torch.float64)
+        Y = objective.Y.to(device=dev, dtype=torch.float64)
+        W2 = objective.W2.to(device=dev, dtype=torch.float64)
+        self.multi = Y.ndim == 2
+        self.Y = Y if self.multi else Y[:, None]  # (m, k)
+        self.W2 = W2 if self.multi else W2[:, None]  # (h, k)
+        self.m, self.d = self.X.shape
+        self.h, self.k = self.W2.shape
+        self.point_shape = torch.Size((self.d, self.h))
+        self.eta = rounding_eta(self.m * self.h * self.k + self.d * self.h + self.h * self.k)
+        self.Xa = self.X.abs()
+        zz = z.to(dev, torch.float64).reshape(1, self.d, self.h)
+        self.us_lo, self.us_hi = (t[0] for t in _matvec_iv(zz.transpose(1, 2), zz.transpose(1, 2), self.X.T,
+                                                           self.eta))
+        self.us_lo, self.us_hi = self.us_lo.T, self.us_hi.T  # (m, h)
+        _, _, olo, ohi, tlo, thi = self._forward(zz, zz)
+        self.fz_lo = float(self._value_lo(olo[0], ohi[0], tlo[0], thi[0]))
+        self.z = z
+
+    def _forward(self, lo, hi):
+        """u, H, o, t ranges over boxes (B, d, h): u (B, m, h) via X; t (B, m, k); o = phi2(t)."""
+        eta = self.eta
+        ulo, uhi = _matvec_iv(lo.transpose(1, 2), hi.transpose(1, 2), self.X.T, eta)  # (B, h, m)
+        ulo, uhi = ulo.transpose(1, 2), uhi.transpose(1, 2)
+        Hlo, Hhi = _act_iv(self.act1, ulo, uhi, eta)
+        tlo, thi = _matvec_iv(Hlo, Hhi, self.W2, eta)  # (B, m, k)
+        olo, ohi = _act_iv(self.act2, tlo, thi, eta)
+        return ulo, uhi, olo, ohi, tlo, thi
+
+    def _value_lo(self, olo, ohi, tlo, thi):
+        """A lower bound of f over the box from the output ranges (one box)."""
+        eta, y = self.eta, self.Y
+        if self.loss == "squared":
+            alo, ahi = _pad(olo - y, ohi - y, olo.abs().maximum(ohi.abs()) + y.abs(), eta)
+            t = torch.where((alo <= 0) & (ahi >= 0), torch.zeros_like(alo), alo.square().minimum(ahi.square()))
+            t = t - eta * t
+        else:  # softplus(t) - y t is (1 + |y|)-Lipschitz in t
+            mid = (tlo + thi) / 2
+            sp = _softplus(mid)
+            t = sp - y * mid - (1 + y.abs()) * (thi - tlo) - eta * (sp.abs() + (y * mid).abs() + thi.abs())
+        s_ = t.sum() - eta * t.abs().sum() - TINY
+        return s_ / self.m - eta * s_.abs() / self.m - TINY
+
+    def bounds(self, lo: torch.Tensor, hi: torch.Tensor, z: torch.Tensor | None = None) -> Bounds:
+        """Enclosures of f - f(z), <g, W1 - W1*> and ||g|| over boxes (B, d, h)."""
+        eta, y = self.eta, self.Y
+        B = lo.shape[0]
+        lo = lo.reshape(B, self.d, self.h)
+        hi = hi.reshape(B, self.d, self.h)
+        ulo, uhi, olo, ohi, tlo, thi = self._forward(lo, hi)
+        alo, ahi = _pad(olo - y, ohi - y, olo.abs().maximum(ohi.abs()) + y.abs(), eta)  # (B, m, k)
+        # value
+        if self.loss == "squared":
+            v = alo.square().maximum(ahi.square())
+            v = v + eta * v + TINY
+        else:
+            vals = []
+            for t in (tlo, thi):  # convex in t: the maximum is at an end
+                sp = _softplus(t)
+                vals.append(sp - y * t + eta * (sp.abs() + (y * t).abs()) + TINY)
+            v = torch.maximum(*vals)
+        vs = v.reshape(B, -1).sum(1)
+        vs = vs + eta * vs.abs() + TINY
+        gap_hi = vs / self.m - self.fz_lo
+        gap_hi = gap_hi + eta * (vs.abs() / self.m + abs(self.fz_lo)) + TINY
+        # rho and S = rho W2^T
+        if self.loss == "squared":
+            dlo, dhi = _dact_iv(self.act2, tlo, thi, eta)
+            rlo, rhi = _mul(alo, ahi, dlo, dhi, eta)
+            rlo, rhi = 2 * rlo, 2 * rhi
+        else:
+            rlo, rhi = alo, ahi
+        Slo, Shi = _matvec_iv(rlo, rhi, self.W2.T, eta)  # (B, m, h)
+        # pieces of u at 0 and u*
+        usl, ush = self.us_lo, self.us_hi
+        usm = (usl + ush) / 2
+        zero = torch.zeros_like(usm)
+        c1 = torch.minimum(torch.maximum(torch.minimum(zero, usm), ulo), uhi)
+        c2 = torch.minimum(torch.maximum(torch.maximum(zero, usm), ulo), uhi)
+        dl_all = dh_all = plow = None
+        for pl, ph in ((ulo, c1), (c1, c2), (c2, uhi)):
+            elo, ehi = _pad(pl - ush, ph - usl, pl.abs().maximum(ph.abs()) + usl.abs().maximum(ush.abs()), eta)
+            slo, shi = _dact_iv(self.act1, pl, ph, eta, piece=True)
+            qlo, qhi = _mul(Slo, Shi, slo, shi, eta)  # delta on the piece
+            p_, _ = _mul(qlo, qhi, elo, ehi, eta)
+            dl_all = qlo if dl_all is None else torch.minimum(dl_all, qlo)
+            dh_all = qhi if dh_all is None else torch.maximum(dh_all, qhi)
+            plow = p_ if plow is None else torch.minimum(plow, p_)
+        s_ = plow.reshape(B, -1).sum(1)
+        s_ = s_ - eta * plow.abs().reshape(B, -1).sum(1) - TINY
+        inner_lo = s_ / self.m
+        inner_lo = inner_lo - eta * inner_lo.abs() - TINY
+        # ||G||, G = (1/m) X^T delta
+        dc = (dl_all + dh_all) / 2
+        dr = (dh_all - dl_all) / 2 + eta * (dl_all.abs() + dh_all.abs()) + TINY
+        Gc = torch.matmul(self.X.T, dc)  # (B, d, h)
+        Gr = torch.matmul(self.Xa.T, dr) + eta * torch.matmul(self.Xa.T, dc.abs()) + TINY
+        gmax = (Gc.abs() + Gr * (1 + eta)).reshape(B, -1)
+        gnorm_hi = torch.linalg.vector_norm(gmax, dim=1) * (1 + eta) / self.m * (1 + eta) + TINY
+        return Bounds(gap_hi=gap_hi, inner_lo=inner_lo, gnorm_hi=gnorm_hi)
+
+
+def direction_net(D: int, n: int) -> tuple[torch.Tensor, float]:
+    """Directions c_j and gamma > 0 with ||v|| <= max_j <c_j, v> / (gamma ||c_j||) for every v in R^D.
+
+    The net is the grid of spacing 2 / n on the faces of the cube [-1, 1]^D (n a power of 2,
+    so every grid point is exact in float64). For a unit v with |v_l| largest, c* = v / |v_l|
+    lies on a face and ||c*|| >= 1; the grid point c_j of that face nearest to c* has
+    ||c_j - c*|| <= s = sqrt(D - 1) / n, so the angle psi between c_j and c* (= the angle to v)
+    has sin psi <= s / ||c*|| <= s and cos psi > 0: <c_j, v> / ||c_j|| >= sqrt(1 - s^2) = gamma.
+    The returned gamma is rounded down.
+
+    Args:
+        D: dimension (d k weights).
+        n: grid cells per cube edge (a power of 2 with sqrt(D - 1) < n).
+
+    Returns:
+        (net (J, D) float64 on the CPU, gamma).
+
+    Raises:
+        ValueError: n not a power of 2, or too coarse.
+    """
+    if n < 1 or n & (n - 1) or math.sqrt(D - 1) >= n:
+        raise ValueError(f"direction_net needs n a power of 2 with n > sqrt(D - 1), got D={D}, n={n}")
+    g = torch.arange(n + 1, dtype=torch.float64) * (2.0 / n) - 1.0
+    faces = []
+    for l in range(D):
+        if D == 1:
+            free = torch.zeros(1, 0, dtype=torch.float64)
+        else:
+            free = torch.cartesian_prod(*([g] * (D - 1))) if D > 2 else g[:, None]
+        for sgn in (-1.0, 1.0):
+            pts = torch.empty(free.shape[0], D, dtype=torch.float64)
+            pts[:, l] = sgn
+            pts[:, [i for i in range(D) if i != l]] = free
+            faces.append(pts)
+    s = math.sqrt(D - 1) / n * (1 + 1e-12)
+    gamma = math.sqrt(1 - s * s) * (1 - 1e-12)
+    return torch.cat(faces), gamma
+
+
+#: the rule ``coupled`` is tried on boxes whose plain bound is at most this times the target
+#: (further above, it rarely succeeds, and it costs a direction net per box)
+COUPLED_RATIO = 4.0
+#: grid cells per cube edge of the direction net, by the number of weights D (no entry: rule off)
+COUPLED_NET = {1: 1, 2: 8, 3: 4, 4: 4}
+
 
 def bounder_for(objective, z: torch.Tensor, device=None):
     """The bounding object of ``objective``: itself when it has ``bounds``, GLMBounds for a GLM.
@@ -365,11 +812,13 @@ def bounder_for(objective, z: torch.Tensor, device=None):
     from .models import GLMObjective, OneHiddenObjective
 
     if isinstance(objective, GLMObjective):
+        if objective.loss.name == "ce":
+            return SoftmaxCEBounds(objective, z, device)
         return GLMBounds(objective, z, device)
     if hasattr(objective, "bounds"):
         return objective
     if isinstance(objective, OneHiddenObjective):
-        raise ValueError("certify does not support OneHiddenObjective (Theorems 4-5) yet")
+        return OneHiddenBounds(objective, z, device)
     raise ValueError(f"certify needs a GLMObjective, a QuadraticForm or an object with bounds(lo, hi, z); "
                      f"got {type(objective).__name__}")
 
@@ -438,7 +887,7 @@ def _project(x, c, R):
 def certify(objective, z, eps: float, radius: float, center=None, kappa: float | None = None, tol: float = 0.1,
             max_boxes: int = 200_000, device=None, certificate: str | Path | None = None, batch: int = 2048,
             time_limit: float | None = None, cpu_limit: float | None = None,
-            meta: dict | None = None) -> CertifyResult:
+            meta: dict | None = None, coupled: bool = True) -> CertifyResult:
     """Certified bracket lower <= sup_{x in B(center, radius)} kappa_min(x) <= upper.
 
     Args:
@@ -460,6 +909,9 @@ def certify(objective, z, eps: float, radius: float, center=None, kappa: float |
         cpu_limit: stop after this many seconds of this process's CPU time (all threads; a
             measure that does not depend on other jobs sharing the machine).
         meta: extra JSON-ready information stored in the certificate.
+        coupled: use the rule ``coupled`` (:meth:`GLMBounds.coupled`, a direction net over the
+            d k weights) on the boxes the plain bounds do not discharge, where the bounder has
+            it and d k <= 4 (:data:`COUPLED_NET`).
 
     Returns:
         :class:`CertifyResult`.
@@ -495,6 +947,9 @@ def certify(objective, z, eps: float, radius: float, center=None, kappa: float |
     elif isinstance(objective, GLMObjective) and objective.X.device != dev:  # same data on the bounds' device
         f = GLMObjective(objective.X.to(dev), objective.Y.to(dev), objective.act, objective.loss)
     bounder = bounder_for(f, z, dev)
+    net_n = COUPLED_NET.get(n, 0) if coupled and hasattr(bounder, "coupled") else 0
+    net, gamma = direction_net(n, net_n) if net_n else (None, 0.0)
+    net = None if net is None else net.to(dev)
     eta = rounding_eta(n + 64)
     fz = f_at(f, z)
 
@@ -523,11 +978,32 @@ def certify(objective, z, eps: float, radius: float, center=None, kappa: float |
         kb = torch.where(bd.inner_lo > 0, kb * (1 + eta) + TINY, torch.full_like(kb, math.inf))
         kb = torch.where(torch.isnan(kb), torch.full_like(kb, math.inf), kb)
         level = ~outside & (bd.gap_hi <= eps * (1 - SAFETY))
+        # lower bound: kappa_min at the centres of the boxes that meet the ball, projected into it
+        ins = ~outside
+        if bool(ins.any()):
+            pts = _project((lo[ins] + hi[ins]) / 2, c, radius).reshape(-1, *shape)
+            with torch.no_grad():
+                km = kappa_from_terms(slqc_terms(f, pts, z, fz), eps)
+            j = int(torch.argmax(km))
+            if float(km[j]) > lower:
+                lower, witness = float(km[j]), pts[j].detach().clone()
         rule = torch.full_like(nodes, BOUND)
         rule[outside] = OUTSIDE
         rule[level] = LEVEL
         if kappa is not None:
             rule[~outside & ~level & (kb <= kappa * (1 - SAFETY))] = KAPPA
+            K_t = kappa * (1 - SAFETY)
+        else:
+            K_t = (1 + tol) * lower / (1 + SAFETY) * (1 - 1e-12)
+        if net is not None and 0 < K_t < math.inf:
+            cand = (rule == BOUND) & (kb > K_t) & (kb <= COUPLED_RATIO * K_t)
+            if bool(cand.any()):
+                ok = bounder.coupled(lo[cand].reshape(-1, *shape), hi[cand].reshape(-1, *shape), K_t, eps, net,
+                                     gamma)
+                idx = torch.nonzero(cand).flatten()[ok]
+                rule[idx] = COUPLED
+                kb = kb.clone()
+                kb[idx] = K_t
         done = rule != BOUND
         for key, val in (("node", nodes), ("rule", rule), ("gap_hi", bd.gap_hi), ("inner_lo", bd.inner_lo),
                          ("gnorm_hi", bd.gnorm_hi), ("bound", kb)):
@@ -542,15 +1018,6 @@ def certify(objective, z, eps: float, radius: float, center=None, kappa: float |
             act_node = torch.cat((act_node, nodes[keep]))
             act_bound = torch.cat((act_bound, kb[keep]))
             act_b = [torch.cat((a, v[keep])) for a, v in zip(act_b, (bd.gap_hi, bd.inner_lo, bd.gnorm_hi))]
-        # lower bound: kappa_min at the centres of the boxes that meet the ball, projected into it
-        ins = ~outside
-        if bool(ins.any()):
-            pts = _project((lo[ins] + hi[ins]) / 2, c, radius).reshape(-1, *shape)
-            with torch.no_grad():
-                km = kappa_from_terms(slqc_terms(f, pts, z, fz), eps)
-            j = int(torch.argmax(km))
-            if float(km[j]) > lower:
-                lower, witness = float(km[j]), pts[j].detach().clone()
 
     evaluate(root_lo[None], root_hi[None], torch.zeros(1, dtype=torch.long, device=dev))
     while True:
@@ -618,7 +1085,7 @@ def certify(objective, z, eps: float, radius: float, center=None, kappa: float |
                      ("inner_lo", act_b[1]), ("gnorm_hi", act_b[2]), ("bound", act_bound)):
         leaves[key].append(val.cpu())
     L = {k: torch.cat(v) for k, v in leaves.items()}
-    has_bound = (L["rule"] == KAPPA) | (L["rule"] == BOUND)
+    has_bound = (L["rule"] == KAPPA) | (L["rule"] == BOUND) | (L["rule"] == COUPLED)
     upper = float(L["bound"][has_bound].max()) * (1 + SAFETY) if bool(has_bound.any()) else 0.0
     if lower > upper:  # cannot happen for a sound bound: the evaluated point lies in a leaf
         raise RuntimeError(f"certify: lower {lower} > upper {upper}; the bounds are unsound (please report)")
@@ -631,7 +1098,7 @@ def certify(objective, z, eps: float, radius: float, center=None, kappa: float |
         tree = {"parent": torch.cat(tree_parent).numpy(), "dim": torch.cat(tree_dim).numpy(),
                 "side": torch.cat(tree_side).numpy(), "split": torch.cat(tree_split).numpy()}
         res.certificate = str(_write_certificate(certificate, objective, z, c, res, root_lo, root_hi, tree, L,
-                                                 meta or {}))
+                                                 meta or {}, net_n))
     res.seconds = time.perf_counter() - t0
     res.cpu_seconds = time.process_time() - c0
     return res
@@ -654,10 +1121,20 @@ def _model_arrays(objective) -> dict:
                 "a": float(act.a), "b": float(act.b), "loss": objective.loss.name}
     if isinstance(objective, QuadraticForm):
         return {"model": "quadratic", "A": objective.A.detach().cpu().numpy()}
+    from .models import OneHiddenObjective
+
+    if isinstance(objective, OneHiddenObjective):
+        a1, a2 = objective.act1, objective.act2
+        return {"model": "one_hidden", "X": objective.X.detach().cpu().numpy().astype(np.float64),
+                "Y": objective.Y.detach().cpu().numpy().astype(np.float64),
+                "W2": objective.W2.detach().cpu().numpy().astype(np.float64),
+                "activation": a1.name, "a": float(a1.a), "b": float(a1.b),
+                "activation2": a2.name, "a2": float(a2.a), "b2": float(a2.b), "loss": objective.loss.name}
     return {"model": "custom"}
 
 
-def _write_certificate(path, objective, z, c, res: CertifyResult, root_lo, root_hi, tree, L, meta) -> Path:
+def _write_certificate(path, objective, z, c, res: CertifyResult, root_lo, root_hi, tree, L, meta,
+                       net_n: int = 0) -> Path:
     from .jsonio import dumps
 
     p = Path(path)
@@ -670,14 +1147,14 @@ def _write_certificate(path, objective, z, c, res: CertifyResult, root_lo, root_
         z=z.detach().cpu().numpy(), center=c.detach().cpu().numpy(), radius=np.array(res.radius),
         eps=np.array(res.eps), kappa=np.array(np.nan if res.kappa is None else res.kappa),
         upper=np.array(res.upper), lower=np.array(res.lower), lower_point=w,
-        certified=np.array(bool(res.certified)),
+        certified=np.array(bool(res.certified)), coupled_n=np.array(int(net_n)),
         root_lo=root_lo.cpu().numpy(), root_hi=root_hi.cpu().numpy(),
         tree_parent=tree["parent"], tree_dim=tree["dim"], tree_side=tree["side"], tree_split=tree["split"],
         leaf_node=L["node"].numpy(), leaf_rule=L["rule"].numpy(), leaf_gap_hi=L["gap_hi"].numpy(),
         leaf_inner_lo=L["inner_lo"].numpy(), leaf_gnorm_hi=L["gnorm_hi"].numpy(), leaf_bound=L["bound"].numpy(),
         meta=np.array(dumps(dict(meta, rules=res.rules, stopped=res.stopped))),
     )
-    for k in ("model", "activation", "loss"):
+    for k in ("model", "activation", "activation2", "loss"):
         if k in arrays:
             arrays[k] = np.array(arrays[k])
     tmp = p.with_name(p.name + ".tmp.npz")

@@ -5,6 +5,8 @@ Four parts, each a list of rows printed as a table (and written as JSON with ``-
 1. ``bracket``: quadratic forms (analytic kappa_emp = sqrt(eps lambda_max)) and Theorem 1
    instances with d <= 3, bracketed to tol = 0.1 with no target: goal upper / lower <= 1.10 and
    the analytic supremum inside every bracket.
+   Then (part ``one_hidden``) four one-hidden-layer instances (Theorems 4-5): identity
+   activations with h = 1 (a quadratic form: analytic value) and small claim instances.
 2. ``soundness``: points sampled in every leaf box of the certificates of part 1, with f, grad f
    evaluated by the engine (not by the bounds): a box is wrong when a sampled point breaks its
    enclosure (f - f(z) > gap_hi, <g, x - z> < inner_lo or ||g|| > gnorm_hi) or its rule
@@ -14,8 +16,10 @@ Four parts, each a list of rows printed as a table (and written as JSON with ``-
    d = 2, 3, 4 (goal: certified), and Corollary 1 on nonnegative data (violated: must never
    certify).
 4. ``scaling``: per claim, d = 6, 8, 10, ... until a run does not certify within the limit of
-   the budget (``scaling``: this part only, 60 s per run; ``full``: parts 1-4, 600 s per run;
-   ``quick`` runs parts 1-3 only); the largest d certified is reported. The limits are CPU
+   the budget (``scaling``: this part only, 60 s per run; ``scaling10``: this part only, 600 s
+   per run, the issue's "largest d within 10 minutes"; ``full``: parts 1-4, 600 s per run;
+   ``quick`` runs parts 1-3 only); the largest d certified is reported. With ``--json`` the
+   rows are saved after each scaling run, so a run stopped early keeps what it measured. The limits are CPU
    seconds of the process (``time.process_time``, one torch
    thread unless OMP_NUM_THREADS says otherwise), so that other jobs on a shared machine do not
    shrink them; wall seconds are reported beside.
@@ -36,8 +40,14 @@ from .certify import QuadraticForm, certify
 from .certificate import _boxes, verify_certificate
 
 #: CPU seconds per run of each budget (quick: parts 1-3; scaling: part 4; full: all, 10 minutes per run)
-BUDGET_LIMITS = {"quick": 60.0, "scaling": 60.0, "full": 600.0}
-SCALING_D = {"quick": (), "scaling": (6, 8, 10, 12, 14, 16), "full": (6, 8, 10, 12, 14, 16, 20)}
+BUDGET_LIMITS = {"quick": 60.0, "scaling": 60.0, "scaling10": 600.0, "full": 600.0}
+SCALING_D = {"quick": (), "scaling": (6, 8, 10, 12, 14, 16), "scaling10": (6, 8, 10, 12, 14, 16, 20),
+             "full": (6, 8, 10, 12, 14, 16, 20)}
+#: the cap on leaves per run (memory: about 0.65 GB per million leaves at d = 12, one process);
+#: the first scaling10 run used 5 million, which bound before the 600 CPU s at d = 12
+MAX_BOXES = {"quick": 5_000_000, "scaling": 5_000_000, "scaling10": 12_000_000, "full": 12_000_000}
+#: budgets that run the scaling part only
+SCALING_ONLY = ("scaling", "scaling10")
 #: CPU seconds per bracket run (the eps = 1e-2 Theorem 1 rows do not close; see the docs)
 BRACKET_LIMIT = 20.0
 BRACKET_GOAL = 1.10
@@ -105,6 +115,8 @@ def soundness_check(objective, z: torch.Tensor, eps: float, cert_path: str | Pat
     bad |= (r == 1) & inball & (gap > eps)
     with np.errstate(divide="ignore", invalid="ignore"):
         km = np.where(gap > eps, np.where(inner > 0, eps * gn / inner, np.inf), 0.0)
+    # rule coupled: kappa_min <= the leaf's bound at every point of the leaf in the ball
+    bad |= (r == 4) & inball & (km > data["leaf_bound"][sel][:, None] * (1 + rel))
     km_in = np.where(inball, km, 0.0)
     return {"boxes": int(sel.size), "points": int(sel.size * P), "wrong_boxes": int(bad.any(1).sum()),
             "max_sampled_kappa": float(km_in.max()), "upper": float(data["upper"])}
@@ -130,8 +142,16 @@ def _print(line: str) -> None:
     print(line, flush=True)
 
 
-def run_bench(budget: str = "quick", device=None, progress=_print) -> dict:
-    """Run the four parts (see the module docstring); returns {"rows": [...], "summary": {...}}."""
+def run_bench(budget: str = "quick", device=None, progress=_print, on_row=None) -> dict:
+    """Run the four parts (see the module docstring); returns {"rows": [...], "summary": {...}}.
+
+    Args:
+        budget: quick, scaling, scaling10 or full; ``scaling:thm1+hazan`` (or ``scaling10:...``)
+            runs the scaling part for those claims only, in that order.
+        device: torch device of the bounds.
+        progress: called with one line per row.
+        on_row: called with the list of rows after each scaling row (to save partial results).
+    """
     budget, _, only = budget.partition(":")
     if budget not in BUDGET_LIMITS:
         raise ValueError(f"unknown certify budget {budget!r}; choose one of: {', '.join(BUDGET_LIMITS)} "
@@ -144,9 +164,9 @@ def run_bench(budget: str = "quick", device=None, progress=_print) -> dict:
         if not set(claims) <= {"thm1", "thm3", "hazan", "thm6"}:
             raise ValueError(f"scaling claims must be among thm1, thm3, hazan, thm6, got {only!r}")
     with tempfile.TemporaryDirectory() as tmp:
-        if budget == "scaling":
+        if budget in SCALING_ONLY:
             rows.append({"part": "note", "text": "scaling only"})
-            return _scaling(rows, claims, budget, limit, device, progress)
+            return _scaling(rows, claims, budget, limit, device, progress, on_row)
         # 1-2. brackets and soundness
         g = torch.Generator().manual_seed(0)
         Q, _ = torch.linalg.qr(torch.randn(3, 3, generator=g, dtype=torch.float64))
@@ -170,6 +190,26 @@ def run_bench(budget: str = "quick", device=None, progress=_print) -> dict:
                 p, _, _ = _claim_instance("thm1", d, eps)
                 rows.append(_row_bracket(f"thm1 d={d} m={M}", p.f, p.z, eps, p.radius, None, tmp, BRACKET_LIMIT))
                 progress(_fmt(rows[-1]))
+        # 2b. one hidden layer (Theorems 4-5): sound, loose interval bounds through the hidden layer
+        from .models import OneHiddenObjective
+
+        Xq = torch.randn(8, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+        zq = torch.zeros(2, 1, dtype=torch.float64)
+        fq = OneHiddenObjective(Xq, Xq @ zq[:, 0], torch.ones(1, dtype=torch.float64), "identity", "identity")
+        lam = float(torch.linalg.eigvalsh(Xq.T @ Xq / 8).max())
+        oh = [("one-hidden identity h=1 (quadratic)", fq, zq, 0.04, 1.0, math.sqrt(lam * 0.04))]
+        for name, cfg in (("thm4", dict(d=2, hidden=1)), ("thm4", dict(d=1, hidden=2)), ("thm5", dict(d=1, hidden=2))):
+            from .claims import get_claim
+
+            cl = get_claim(name)
+            st = dict(cl.settings("quick")[0], m=8, **cfg)
+            pr = cl.build(st)
+            oh.append((f"{name} d={cfg['d']} h={cfg['hidden']} m=8", pr.f, pr.z, 0.05, pr.radius, None))
+        for name, f, z, eps, R, an in oh:
+            row = _row_bracket(name, f, z, eps, R, an, tmp, BRACKET_LIMIT)
+            row["part"] = "one_hidden"
+            rows.append(row)
+            progress(_fmt(row))
         # 3. claims at their claimed kappa
         for name in ("thm1", "thm3", "hazan", "thm6"):
             for d in (2, 3, 4):
@@ -181,28 +221,36 @@ def run_bench(budget: str = "quick", device=None, progress=_print) -> dict:
     return _scaling(rows, claims, budget, limit, device, progress)
 
 
-def _scaling(rows, claims, budget, limit, device, progress) -> dict:
+def _scaling(rows, claims, budget, limit, device, progress, on_row=None) -> dict:
     # 4. scaling in d
     for name in claims if SCALING_D[budget] else ():
         best = None
         for d in SCALING_D[budget]:
-            row = _row_claim(name, d, 1e-3, None, limit, device)
+            row = _row_claim(name, d, 1e-3, None, limit, device, max_boxes=MAX_BOXES[budget])
             row["part"] = "scaling"
             rows.append(row)
             progress(_fmt(row))
+            if on_row is not None:
+                on_row(rows)
             if not row["certified"]:
                 break
             best = d
-        rows.append({"part": "largest_d", "claim": name, "largest_d": best, "limit_s": limit})
+        rows.append({"part": "largest_d", "claim": name, "largest_d": best, "limit_s": limit,
+                     "max_boxes": MAX_BOXES[budget]})
         progress(f"largest d certified within {limit:g} CPU s: {name} d={best}")
+        if on_row is not None:
+            on_row(rows)
     br = [r for r in rows if r["part"] == "bracket"]
     cl = [r for r in rows if r["part"] == "claims"]
     summary = {
         "budget": budget, "limit_s_per_run": limit,
         "brackets_closed_d_le_3": sum(r["closed"] for r in br), "brackets": len(br),
         "brackets_not_closed": [f"{r['instance']} eps={r['eps']:g}" for r in br if not r["closed"]],
-        "analytic_inside_all": all(r["analytic_inside"] for r in br if r["analytic_inside"] is not None),
-        "wrong_boxes": sum(r["wrong_boxes"] for r in br), "sampled_points": sum(r["sampled_points"] for r in br),
+        "analytic_inside_all": all(r["analytic_inside"] for r in rows if r.get("analytic_inside") is not None),
+        "wrong_boxes": sum(r["wrong_boxes"] for r in rows if "wrong_boxes" in r),
+        "sampled_points": sum(r["sampled_points"] for r in rows if "sampled_points" in r),
+        "one_hidden": [f"{r['instance']}: [{r['lower']:.4g}, {r['upper']:.4g}]" for r in rows
+                       if r["part"] == "one_hidden"],
         "checker_confirmed_all": all(r["checker"] for r in rows if "checker" in r),
         "claims_certified": {f"{r['claim']} d={r['d']}": r["certified"] for r in cl},
         "violated_never_certified": not any(r["certified"] for r in cl if r["claim"] == "cor1"),
@@ -213,10 +261,10 @@ def _scaling(rows, claims, budget, limit, device, progress) -> dict:
     return {"rows": rows, "summary": summary}
 
 
-def _row_claim(name, d, eps, tmp, limit, device, **extra):
+def _row_claim(name, d, eps, tmp, limit, device, max_boxes=5_000_000, **extra):
     p, kappa, s = _claim_instance(name, d, eps, **extra)
     path = None if tmp is None else Path(tmp) / f"{name}_{d}.npz"
-    r = certify(p.f, p.z, eps, p.radius, kappa=kappa, max_boxes=5_000_000, device=device, certificate=path,
+    r = certify(p.f, p.z, eps, p.radius, kappa=kappa, max_boxes=max_boxes, device=device, certificate=path,
                 cpu_limit=limit)
     row = {"part": "claims", "claim": name, "d": d, "m": s["m"], "k": s.get("k", 1), "eps": eps,
            "distribution": s["distribution"], "kappa_claimed": kappa, "lower": r.lower, "upper": r.upper,
@@ -229,9 +277,9 @@ def _row_claim(name, d, eps, tmp, limit, device, **extra):
 
 
 def _fmt(r: dict) -> str:
-    if r["part"] == "bracket":
+    if r["part"] in ("bracket", "one_hidden"):
         an = "-" if r["analytic"] is None else f"{r['analytic']:.6g} {'in' if r['analytic_inside'] else 'OUT'}"
-        return (f"bracket  {r['instance']:<24} eps={r['eps']:<7g} [{r['lower']:.6g}, {r['upper']:.6g}] "
+        return (f"{r['part']:<8} {r['instance']:<24} eps={r['eps']:<7g} [{r['lower']:.6g}, {r['upper']:.6g}] "
                 f"ratio {r['ratio']:.4f} analytic {an}  boxes {r['boxes']} cpu {r['cpu_seconds']:.1f}s  "
                 f"checker {'ok' if r['checker'] else 'FAIL'}  wrong {r['wrong_boxes']}/{r['sampled_boxes']}")
     return (f"{r['part']:<8} {r['claim']:<6} d={r['d']:<3} k={r['k']} {r['distribution']:<7} eps={r['eps']:g} "
@@ -253,8 +301,14 @@ def run_cli(args) -> int:
     for b in budgets:
         if b.partition(":")[0] not in BUDGET_LIMITS:
             raise ValueError(f"unknown certify budget {b!r}; choose one of: {', '.join(BUDGET_LIMITS)}")
+    def partial(b):
+        def save(rows):
+            if getattr(args, "json", None):
+                write(args.json, dict(out, **{b: {"rows": rows, "summary": {"partial": True}}}))
+        return save
+
     for b in budgets:
-        res = run_bench(b, dev)
+        res = run_bench(b, dev, on_row=partial(b))
         out[b] = res
         s = res["summary"]
         print(f"[{b}] brackets closed (ratio <= {BRACKET_GOAL}): {s['brackets_closed_d_le_3']}/{s['brackets']}; "

@@ -9,8 +9,9 @@ import torch
 
 from .. import _validate as V
 
-#: claims whose objectives the certifier can bound (GLM layers with squared loss or bce)
-CERTIFIABLE = ("thm1", "thm3", "cor1", "cor2", "hazan", "thm6")
+#: claims whose objectives the certifier can bound (GLM layers with squared loss, bce, or softmax + ce
+#: with k <= 6 outputs; one hidden layer with W2 fixed, Theorems 4-5, by loose interval bounds)
+CERTIFIABLE = ("thm1", "thm3", "cor1", "cor2", "hazan", "thm6", "thm4", "thm5", "thm7")
 
 
 def add_parser(sub) -> None:
@@ -101,6 +102,11 @@ def run(args) -> int:
     dev = V.resolve_device(args.device)
     f, z, radius, claimed, setting = build_instance(args)
     kappa = None if args.no_kappa else (args.kappa if args.kappa is not None else claimed)
+    if kappa is not None and args.kappa is None and not kappa > 0:
+        # Theorems 4-5: the claimed kappa is <= 0 below eps_+ (a vacuous claim); bracket instead
+        print(f"note        : the claimed kappa is {kappa:.6g} <= 0 (the claim says nothing here); "
+              f"bracketing the supremum instead")
+        kappa = None
     r = certify(f, z, args.eps, radius, kappa=kappa, tol=args.tol, max_boxes=args.max_boxes, device=dev,
                 certificate=args.certificate, batch=args.batch, time_limit=args.time_limit,
                 meta={"claim": setting.get("claim"), "setting": setting})

@@ -189,9 +189,11 @@ def test_bad_input_raises_one_clear_error():
         certify(q, torch.zeros(2, dtype=f64), eps=0.0, radius=1.0)
     with pytest.raises(ValueError, match="tol"):
         certify(q, torch.zeros(2, dtype=f64), eps=0.1, radius=1.0, tol=-1)
+    with pytest.raises(ValueError, match="certify needs"):  # no bounds(lo, hi, z) and not a known model
+        certify(lambda x: (x * x).sum(1), torch.zeros(2, dtype=f64), eps=0.1, radius=1.0)
     oh = OneHiddenObjective(torch.eye(2, dtype=f64), torch.zeros(2, dtype=f64), torch.ones(2, dtype=f64),
-                            "generalized_relu", "generalized_relu")
-    with pytest.raises(ValueError, match="OneHidden"):
+                            "generalized_relu", "generalized_relu", "bce")
+    with pytest.raises(ValueError, match="bce"):  # bce needs a sigmoid output
         certify(oh, torch.zeros(2, 2, dtype=f64), eps=0.1, radius=1.0)
 
 
@@ -200,7 +202,8 @@ def test_public_export_and_result_dict():
     r = slqc.certify(QuadraticForm(torch.eye(1, dtype=f64)), torch.zeros(1, dtype=f64), eps=0.25, radius=1.0,
                      kappa=1.0)
     d = r.to_dict()
-    assert d["certified"] is True and d["upper"] <= 1.0 and set(d["rules"]) == {"outside", "level", "kappa", "bound"}
+    assert d["certified"] is True and d["upper"] <= 1.0
+    assert set(d["rules"]) == {"outside", "level", "kappa", "bound", "coupled"}
 
 
 def test_cli_certify_and_verify(tmp_path, capsys):
@@ -212,7 +215,7 @@ def test_cli_certify_and_verify(tmp_path, capsys):
     assert main(["certify", "--quadratic", "1,2", "--eps", "0.01", "--no-kappa"]) == 0
     assert "ratio" in capsys.readouterr().out
     assert main(["certify", "--claim", "cor1", "--d", "2", "--set", "distribution=nonneg"]) == 1
-    assert main(["certify", "--claim", "thm7"]) == 2
+    assert main(["certify", "--claim", "thm8"]) == 2
     assert "error" in capsys.readouterr().err
 
 
