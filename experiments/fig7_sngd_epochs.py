@@ -25,7 +25,7 @@ from . import cli, sizes
 from .figure_protocol import AUTO, n_inputs, n_outputs, prepare, resolve_datasets
 from .paper_numbers import FIGURE_CLAIMS
 from .plots import plot_rows
-from .protocol import lr_grid, run_setting
+from .protocol import lr_grid, paper_output, run_setting
 from .report import Report, fmt_grid, md_table
 from .stats import fmt
 
@@ -49,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = {"datasets": datasets, "T": list(t_values), "hidden": hidden, "epochs_by_hidden_layers": EPOCHS,
                 "seeds": list(range(n_seeds)), "device": args.device, **sizes.protocol_args(mode),
                 "sizes": {d: sizes.SIZES[mode][sizes.kind(d)] for d in datasets},
-                "activation": "leaky_relu", "loss": "mse",
+                "activation": "leaky_relu", "loss": "mse", **paper_output("leaky_relu", "mse"),
                 "selection": "validation split 20 %; argmin of the validation loss averaged over the selection "
                 "seeds, per T; grid extended until the pick is interior"}
     rep = Report(NAME, cli.out_dir_of(args, NAME), mode, list(argv or []), settings)
@@ -64,7 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             arch = sizes.arch(n_inputs(ds), list(h), n_outputs(ds))
             epochs = size["epochs"] if mode == "quick" else EPOCHS[len(h)]
             base = {"arch": arch, "activation": "leaky_relu", "loss": "mse", "epochs": epochs,
-                    "batch_size": size["batch_size"], "task": "classify", "device": args.device}
+                    "batch_size": size["batch_size"], "task": "classify", "device": args.device,
+                    **paper_output("leaky_relu", "mse")}
             series = []
             variants = [("sgd", {}, "SGD")] + [("dante", {"sngd_epochs": t}, f"DANTE T={t}") for t in t_values]
             for method, extra, label in variants:

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import cli, sizes
 from .plots import plot_rows
-from .protocol import LABELS, available, load, lr_grid, run_setting, subset, validation_view
+from .protocol import LABELS, available, load, lr_grid, paper_output, run_setting, subset, validation_view
 from .report import Report, fmt_grid, md_table
 from .stats import annotate, collapsed, curve_mean_std, fmt, learned, seed_note, verdict
 
@@ -138,6 +138,7 @@ def run_curves(
         **sizes.protocol_args(mode),
         "seeds": list(range(n_seeds)), "sizes": {d: sizes.SIZES[mode][sizes.kind(d)] for d in datasets},
         "lr_grids": {f"{m} {a}/{lo}": [g["lr"] for g in lr_grid(m, mode, a, lo)] for m in methods for a, lo in variants},
+        "output": {f"{a}/{lo}": paper_output(a, lo).get("output_activation", "logits") for a, lo in variants},
         "extra": extra or {}, "selection": "validation split 20 %; argmin of the validation loss averaged "
         "over the selection seeds, per network and method; the grid is extended until the pick is interior",
         "sngd_epochs": "T = 5 (the paper's) where the pass budget allows two full round-robin rounds, "
@@ -167,7 +168,7 @@ def run_curves(
                 for m in methods:
                     base = {"arch": arch, "activation": act, "loss": loss, "epochs": size["epochs"],
                             "batch_size": size["batch_size"], "task": "classify", "device": args.device,
-                            **(extra or {})}
+                            **paper_output(act, loss), **(extra or {})}
                     res = run_setting(ds, m, base, lr_grid(m, mode, act, loss), range(n_seeds), val_ds=val,
                                       **sizes.protocol_args(mode))
                     res.update(dataset=dname, arch=arch, activation=act, loss=loss, n_classes=ds.n_classes)

@@ -102,6 +102,30 @@ LR_GRID_OVERRIDES: dict[tuple[str, str, str], list[float]] = {
 MOMENTUM_GRIDS: dict[str, list[float]] = {"dante+momentum": [0.5, 0.9]}
 
 
+def paper_output(activation: str, loss: str) -> dict[str, str]:
+    """The output unit of the paper's networks, as ``TrainConfig`` fields to merge into a config.
+
+    Under the squared loss the output unit has the hidden activation (the paper's Eq. 4; the setting of
+    Theorems 3 and 5 for the generalized ReLU and of Hazan et al.'s sigmoid GLM), not ``dante``'s
+    default linear output for classifiers, with which sigmoid + squared loss on digits does not train
+    and Theorem 5 and the sigmoid GLM claim nothing. Cross-entropy keeps the logits (Theorem 7).
+
+    Args:
+        activation: the hidden activation (``leaky_relu``, ``sigmoid``, ...).
+        loss: the loss (``mse`` or ``cross_entropy``; ``squared`` counts as ``mse``).
+
+    Returns:
+        ``{"output_activation": activation}`` under the squared loss, else ``{}`` (dante's logits).
+
+    Example:
+        >>> paper_output("sigmoid", "mse")
+        {'output_activation': 'sigmoid'}
+        >>> paper_output("leaky_relu", "cross_entropy")
+        {}
+    """
+    return {"output_activation": activation} if loss in ("mse", "squared") else {}
+
+
 def lr_grid(method: str, mode: str, activation: str = "leaky_relu", loss: str = "mse") -> list[dict[str, float]]:
     """The candidates of ``method`` in ``mode``: ``{"lr": ...}`` (and ``"momentum"`` for the
     methods of :data:`MOMENTUM_GRIDS`); quick mode keeps the two ends of the grid.

@@ -9,7 +9,7 @@ from typing import Any
 from . import cli, sizes
 from .figure_protocol import AUTO, n_inputs, n_outputs, prepare, resolve_datasets
 from .plots import plot_rows
-from .protocol import LABELS, lr_grid, run_setting
+from .protocol import LABELS, lr_grid, paper_output, run_setting
 from .report import Report
 from .stats import fmt
 
@@ -40,7 +40,7 @@ def run_table(
     settings = {"datasets": datasets, "hidden": hidden, "seeds": list(range(n_seeds)), "device": args.device,
                 **sizes.protocol_args(mode),
                 "sizes": {d: sizes.SIZES[mode][sizes.kind(d)] for d in datasets},
-                "activation": "leaky_relu", "loss": "mse",
+                "activation": "leaky_relu", "loss": "mse", **paper_output("leaky_relu", "mse"),
                 "grids": {k: (g or lr_grid(m, mode)) for k, m, g in variants},
                 "selection": "validation split 20 %; argmin of the validation loss averaged over the selection "
                 "seeds; grid extended until the pick is interior"}
@@ -53,7 +53,8 @@ def run_table(
         ds, val, size = prepare(dname, args.data_dir, mode)
         arch = sizes.arch(n_inputs(ds), list(hidden), n_outputs(ds))
         base = {"arch": arch, "activation": "leaky_relu", "loss": "mse", "epochs": size["epochs"],
-                "batch_size": size["batch_size"], "task": "classify", "device": args.device}
+                "batch_size": size["batch_size"], "task": "classify", "device": args.device,
+                **paper_output("leaky_relu", "mse")}
         series = []
         for key, method, grid in variants:
             res = run_setting(ds, method, base, grid or lr_grid(method, mode), range(n_seeds), val_ds=val,

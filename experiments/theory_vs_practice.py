@@ -9,7 +9,7 @@ weights of the run:
   Definition 4 holds at this iterate (``inf`` when the gradient points away from ``W_l*``);
 * the cosine between ``g`` and ``W_l - W_l*``;
 * the claimed kappa of the matching theorem (:func:`dante.claims.claimed_kappa`), with the output
-  unit of the theorems' setting (:func:`PAPER_OUTPUT`: the hidden activation under the squared
+  unit of the theorems' setting (:func:`experiments.protocol.paper_output`: the hidden activation under the squared
   loss, as in the paper): Theorem 3 (output layer, leaky ReLU, MSE), Theorem 5 (first layer of a one-hidden-layer net), the sigmoid
   GLM of Hazan et al. (output layer, sigmoid, MSE), Theorem 7 (softmax + cross-entropy), or none;
 * whether SLQC held at the claimed kappa, and through which condition: (1) ``f - f* <= eps``
@@ -35,18 +35,15 @@ from typing import Any
 from . import cli, sizes
 from .figure_protocol import AUTO, n_inputs, n_outputs, prepare, resolve_datasets
 from .plots import DPI, NullFormatter, plt
-from .protocol import LABELS, lr_grid, run_setting
+from .protocol import LABELS, lr_grid, paper_output, run_setting
 from .report import Report, fmt_grid, md_table
 
 NAME = "theory_vs_practice"
 
 
-def PAPER_OUTPUT(activation: str, loss: str) -> dict[str, str]:  # noqa: N802 - a constant-like rule
-    """The theorems' setting: under the squared loss the output unit has the hidden activation (the
-    paper's Eq. 4; Theorems 3 and 5 for the generalized ReLU, Hazan et al. for the sigmoid), not
-    ``dante``'s default linear output, with which Theorem 5 and the sigmoid GLM claim nothing.
-    Cross-entropy keeps the logits (Theorem 7)."""
-    return {"output_activation": activation} if loss == "mse" else {}
+#: the theorems' setting (:func:`experiments.protocol.paper_output`): under the squared loss the output
+#: unit has the hidden activation, cross-entropy keeps the logits
+PAPER_OUTPUT = paper_output
 VARIANTS = (("leaky_relu", "mse"), ("sigmoid", "mse"), ("leaky_relu", "cross_entropy"))
 METHODS = ("dante", "sgd")
 EPS = (0.01, 0.1)

@@ -141,6 +141,25 @@ def _pad(lo: torch.Tensor, hi: torch.Tensor, mag: torch.Tensor, eta: float):
     return lo - p, hi + p
 
 
+def _inner_gnorm(plow: torch.Tensor, dlo: torch.Tensor, dhi: torch.Tensor, X: torch.Tensor, Xa: torch.Tensor, m: int,
+                 eta: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per box: a lower bound on <g, w - w*> = (1/m) sum of the per-sample products (lower bounds ``plow``),
+    and an upper bound on ||g||, g = (1/m) X^T delta with delta in [dlo, dhi] per sample (midpoint-radius
+    form, |X| = ``Xa``), each inflated for float64 rounding."""
+    B = plow.shape[0]
+    s_ = plow.reshape(B, -1).sum(1)
+    s_ = s_ - eta * plow.abs().reshape(B, -1).sum(1) - TINY
+    inner_lo = s_ / m
+    inner_lo = inner_lo - eta * inner_lo.abs() - TINY
+    dc = (dlo + dhi) / 2
+    dr = (dhi - dlo) / 2 + eta * (dlo.abs() + dhi.abs()) + TINY
+    Gc = torch.matmul(X.T, dc)
+    Gr = torch.matmul(Xa.T, dr) + eta * torch.matmul(Xa.T, dc.abs()) + TINY
+    gmax = (Gc.abs() + Gr * (1 + eta)).reshape(B, -1)
+    gnorm_hi = torch.linalg.vector_norm(gmax, dim=1) * (1 + eta) / m * (1 + eta) + TINY
+    return inner_lo, gnorm_hi
+
+
 def _mul(alo, ahi, blo, bhi, eta):
     """Interval product [a] * [b] (four corners), inflated."""
     c = torch.stack((alo * blo, alo * bhi, ahi * blo, ahi * bhi))
@@ -568,16 +587,7 @@ class SoftmaxCEBounds:
         elo, ehi = _pad(ulo - self.us_hi, uhi - self.us_lo, ulo.abs().maximum(uhi.abs()) + self.us_hi.abs()
                         .maximum(self.us_lo.abs()), eta)
         plow, _ = _mul(rlo, rhi, elo, ehi, eta)
-        s_ = plow.reshape(B, -1).sum(1)
-        s_ = s_ - eta * plow.abs().reshape(B, -1).sum(1) - TINY
-        inner_lo = s_ / self.m
-        inner_lo = inner_lo - eta * inner_lo.abs() - TINY
-        rc = (rlo + rhi) / 2
-        rr = (rhi - rlo) / 2 + eta * (rlo.abs() + rhi.abs()) + TINY
-        Gc = torch.matmul(self.X.T, rc)
-        Gr = torch.matmul(self.Xa.T, rr) + eta * torch.matmul(self.Xa.T, rc.abs()) + TINY
-        gmax = (Gc.abs() + Gr * (1 + eta)).reshape(B, -1)
-        gnorm_hi = torch.linalg.vector_norm(gmax, dim=1) * (1 + eta) / self.m * (1 + eta) + TINY
+        inner_lo, gnorm_hi = _inner_gnorm(plow, rlo, rhi, self.X, self.Xa, self.m, eta)
         return Bounds(gap_hi=gap_hi, inner_lo=inner_lo, gnorm_hi=gnorm_hi)
 
 
@@ -743,17 +753,7 @@ class OneHiddenBounds:
             dl_all = qlo if dl_all is None else torch.minimum(dl_all, qlo)
             dh_all = qhi if dh_all is None else torch.maximum(dh_all, qhi)
             plow = p_ if plow is None else torch.minimum(plow, p_)
-        s_ = plow.reshape(B, -1).sum(1)
-        s_ = s_ - eta * plow.abs().reshape(B, -1).sum(1) - TINY
-        inner_lo = s_ / self.m
-        inner_lo = inner_lo - eta * inner_lo.abs() - TINY
-        # ||G||, G = (1/m) X^T delta
-        dc = (dl_all + dh_all) / 2
-        dr = (dh_all - dl_all) / 2 + eta * (dl_all.abs() + dh_all.abs()) + TINY
-        Gc = torch.matmul(self.X.T, dc)  # (B, d, h)
-        Gr = torch.matmul(self.Xa.T, dr) + eta * torch.matmul(self.Xa.T, dc.abs()) + TINY
-        gmax = (Gc.abs() + Gr * (1 + eta)).reshape(B, -1)
-        gnorm_hi = torch.linalg.vector_norm(gmax, dim=1) * (1 + eta) / self.m * (1 + eta) + TINY
+        inner_lo, gnorm_hi = _inner_gnorm(plow, dl_all, dh_all, self.X, self.Xa, self.m, eta)
         return Bounds(gap_hi=gap_hi, inner_lo=inner_lo, gnorm_hi=gnorm_hi)
 
 

@@ -166,3 +166,17 @@ def test_curve_headlines_report_collapsed_seeds_apart():
     assert "-1.96 points" in line  # over the seeds that learned: 95.04 - 97.00
     row_acc = figure_protocol.verdicts({"results": results}, "claim")[0]
     assert row_acc[2] == "SGD better at equal passes" and "collapsed seeds left out" in row_acc[1]
+
+
+def test_paper_output_is_the_hidden_activation_under_the_squared_loss():
+    from dante.config import TrainConfig
+    from experiments.protocol import paper_output
+    from experiments.theory_vs_practice import PAPER_OUTPUT
+
+    assert PAPER_OUTPUT is paper_output  # one rule, shared
+    for act in ("leaky_relu", "sigmoid"):
+        cfg = TrainConfig(activation=act, loss="mse", task="classify", **paper_output(act, "mse"))
+        assert cfg.output_activation_name() == act
+        assert TrainConfig(activation=act, loss="mse", task="classify").output_activation_name() == "identity"
+        ce = TrainConfig(activation=act, loss="cross_entropy", task="classify", **paper_output(act, "cross_entropy"))
+        assert ce.output_activation_name() == "identity"  # logits

@@ -96,6 +96,30 @@ def check_outputs(out: Path, rows: list[str], n_seeds: int = 2) -> dict:
     return data
 
 
+# classifier scripts whose squared-loss networks must have the paper's output unit (the hidden activation)
+PAPER_OUTPUT_SCRIPTS = ("fig2_leaky_relu", "fig5_sigmoid", "fig6_cross_entropy", "fig7_sngd_epochs",
+                        "table1_adaptive", "table2_altmin", "theory_vs_practice")
+
+
+def check_paper_output(data: dict) -> None:
+    """Every setting's config has the paper's output unit: under the squared loss the hidden activation
+    (the paper's Eq. 4), not dante's linear default for classifiers; cross-entropy keeps the logits.
+    Checked through dante's own reading of the config (``TrainConfig.output_activation_name``)."""
+    from dante.config import TrainConfig
+
+    for r in data["results"]:
+        cfg = r["config"]
+        if cfg.get("method") is None or "activation" not in cfg:
+            continue
+        fields = {k: v for k, v in cfg.items() if k in TrainConfig.__dataclass_fields__}
+        out = TrainConfig.from_dict({**fields, "am_min_rounds": fields.get("am_min_rounds", 1)}).output_activation_name()
+        if cfg["loss"] == "mse":
+            assert cfg.get("output_activation") == cfg["activation"], r.get("label")
+            assert out == cfg["activation"]
+        else:
+            assert cfg.get("output_activation") is None and out == "identity"  # logits
+
+
 @pytest.mark.parametrize("case", SCRIPTS, ids=[c["id"] for c in SCRIPTS])
 def test_script_quick(case, tmp_path):
     out = tmp_path / case["name"]
@@ -104,6 +128,8 @@ def test_script_quick(case, tmp_path):
     if case["name"].startswith("fig") and case["name"] != "fig7_sngd_epochs":
         for r in data["results"]:
             assert r["runs"][0]["history"][-1]["weights_updated"] > 0
+    if case["name"] in PAPER_OUTPUT_SCRIPTS:
+        check_paper_output(data)
     if case["name"] == "table4_autoencoder":  # Figure 9: reconstructions of the digits' autoencoders
         assert "digits_fig9_reconstructions.png" in data["files"]["png"]
         d = next(r for r in data["results"] if r["dataset"] == "digits" and r["method"] == "dante")
