@@ -40,6 +40,7 @@ from typing import Any
 import torch
 
 from slqc import jsonio
+from slqc.executors import LocalExecutor
 
 from .cli import UsageError
 from .sizes import sngd_epochs_for
@@ -382,62 +383,6 @@ class Runner:
             self.owns_ray = False
 
 
-def _pool_worker_init(threads: int) -> None:
-    """Pool worker setup: ``threads`` torch threads; Ctrl-C is the parent's to handle."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    torch.set_num_threads(threads)
-
-
-class PersistentPool:
-    """A local ``spawn`` process pool kept for a whole script (``--executor local --jobs N``).
-
-    :class:`slqc.executors.LocalExecutor` starts a pool per ``map_unordered`` call; a script sends
-    one small batch per grid, extension and seed set, and the workers' start (torch import, data
-    load) then cost more than the runs (a quick table2_altmin took 3 min with ``--jobs 2`` against
-    11 s in one process). Same interface: ``map_unordered(fn, args)`` yields ``(i, result)`` as
-    tasks finish; :meth:`shutdown` stops the workers.
-    """
-
-    name = "local"
-
-    def __init__(self, jobs: int, threads: int = 1) -> None:
-        self.jobs, self.threads = int(jobs), int(threads)
-        self._pool = None
-
-    def map_unordered(self, fn: Callable, args: Sequence[tuple]):
-        from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-        import multiprocessing as mp
-
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=mp.get_context("spawn"),
-                                             initializer=_pool_worker_init, initargs=(self.threads,))
-        index = {self._pool.submit(fn, *a): i for i, a in enumerate(args)}
-        pending = set(index)
-        try:
-            while pending:  # a timeout, so that Ctrl-C reaches the parent promptly
-                done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    yield index[fut], fut.result()
-        except BaseException:
-            self.shutdown()
-            raise
-
-    def shutdown(self) -> None:
-        """Cancel what has not started and stop the workers (running tasks are terminated)."""
-        pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        procs = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for p in procs:
-            if p.is_alive():
-                p.terminate()
-        for p in procs:
-            p.join(timeout=5)
-
-
 _RUNNER = Runner()
 _OWN_RAY = False
 
@@ -477,7 +422,8 @@ def use_runner(executor: str = "local", jobs: int = 1, address: str | None = Non
     """Make the runner every :func:`run_setting` uses from now on, and return it.
 
     ``executor="local"`` with ``jobs=1`` trains in this process; ``jobs>1`` in a spawn process pool
-    kept for the whole script (:class:`PersistentPool`);
+    kept for the whole script (``slqc.executors.LocalExecutor(persistent=True)``: a script sends one
+    small batch per grid, extension and seed set, and starting workers per batch cost more than the runs);
     ``"ray"`` one Ray task per run on the cluster at ``address`` or, without one, on a local instance
     on 127.0.0.1 with ``jobs`` CPUs (started once and kept for the whole script).
 
@@ -493,7 +439,7 @@ def use_runner(executor: str = "local", jobs: int = 1, address: str | None = Non
     _RUNNER = Runner()
     try:
         if executor == "local" and not address:
-            ex = None if int(jobs) == 1 else PersistentPool(int(jobs))
+            ex = None if int(jobs) == 1 else LocalExecutor(int(jobs), persistent=True)
         else:
             ex = make_executor(executor, jobs=int(jobs), address=address, num_gpus=num_gpus)
     except ValueError as exc:
