@@ -587,10 +587,9 @@ def _terms_and_dirs(S: _Search, x: torch.Tensor, mode: str,
             torch.zeros(B, P, S.n, dtype=S.dt, device=S.dev)
     with torch.enable_grad():
         xs = S.sub(x).detach().requires_grad_(True)  # only the instances taking part are evaluated
-        (gs,) = torch.autograd.grad((vs := S.Fl(xs)).sum(), xs, create_graph=True)
-        xg = x.detach() if S.all_live else x.detach().index_copy(0, S.idx_t, xs)
-        if S.all_live:
-            xg = xs
+        vs = S.Fl(xs)
+        (gs,) = torch.autograd.grad(vs.sum(), xs, create_graph=True)
+        xg = xs if S.all_live else x.detach().index_copy(0, S.idx_t, xs)  # differentiable in the live rows
         vals, g = S.full(vs), S.full(gs)
         gf = g.reshape(B, P, S.n)
         inner = torch.einsum("bpn,bpn->bp", gf, xg.reshape(B, P, S.n) - zf)
