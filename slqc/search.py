@@ -464,40 +464,31 @@ def _sampling(S: _Search, n: int, parts: list[dict]) -> None:
     """Sobol points over the ball (n/2), uniform-radius shells (n/4), log-uniform distances around z (n/4)."""
     n_sob, n_sh = n // 2, n // 4
     n_z = max(1, n - n_sob - n_sh)
+
     def sobol():
         x, v = S.per_instance(lambda b: S._ball1(b, n_sob, True))
         S.evaluate(S.unflat(x), v)
 
     _part(S, parts, "sobol", sobol)
 
-    def shells():
+    def radial(count: int, centre: Callable, dist: Callable) -> None:
+        """count points per instance at random directions from centre(b), at distances dist(b, uniform)."""
         def one(b):
-            u = S._dirs1(b, n_sh)
-            r = torch.rand(n_sh, generator=S.gens[b], dtype=S.dt).to(S.dev)
-            return S.cf[b] + (S.Rl[b] * r).unsqueeze(1) * u
+            u = S._dirs1(b, count)
+            r = torch.rand(count, generator=S.gens[b], dtype=S.dt).to(S.dev)
+            return centre(b) + dist(b, r).unsqueeze(1) * u
 
         x, v = S.per_instance(one)
         S.evaluate(S.unflat(x), v)
 
-    _part(S, parts, "shells", shells)
-
-    def near_z():
-        def one(b):
-            u = S._dirs1(b, n_z)
-            r = torch.rand(n_z, generator=S.gens[b], dtype=S.dt).to(S.dev)
-            rz = S.Rl[b] * torch.exp(math.log(1e-4) * r)
-            return S.zp[b] + rz.unsqueeze(1) * u
-
-        x, v = S.per_instance(one)
-        S.evaluate(S.unflat(x), v)
-
-    _part(S, parts, "near_z", near_z)
+    _part(S, parts, "shells", lambda: radial(n_sh, lambda b: S.cf[b], lambda b, r: S.Rl[b] * r))
+    _part(S, parts, "near_z", lambda: radial(n_z, lambda b: S.zp[b],
+                                             lambda b, r: S.Rl[b] * torch.exp(math.log(1e-4) * r)))
     S.check()
 
 
 def _rays(S: _Search, n: int, grid: int, bisect: int, extra: list[torch.Tensor | None]) -> None:
     """Rays from z through the ball; first level-set crossing on each (grid, then bisection)."""
-
     rows = []
     for b in range(S.B):  # loop over instances (setup of the stage)
         if not S.live[b]:
