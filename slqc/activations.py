@@ -18,6 +18,7 @@ The leaky ReLU of the experiments is ``generalized_relu(a=0.01, b=1)``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -59,6 +60,44 @@ class Activation:
         return {"name": self.name, "a": self.a, "b": self.b}
 
 
+def exact_rise(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor | None:
+    """A step d with a + d == b exactly in the dtype of a and b (elementwise), or None.
+
+    d is b - a up to a few ulps; it need not exist (when a has finer bits than b, every sum
+    a + d can be a tie that rounds to even, and b's last bit is odd).
+    """
+    d = b - a
+    for _ in range(8):
+        s = a + d
+        if torch.equal(s, b):
+            return d
+        d = torch.where(s > b, torch.nextafter(d, torch.full_like(d, -math.inf)),
+                        torch.where(s < b, torch.nextafter(d, torch.full_like(d, math.inf)), d))
+    return None
+
+
+def two_slopes(t: torch.Tensor, a, b, d=None) -> torch.Tensor:
+    """g(t) = a for t < 0 (and NaN), b for t >= 0, to the last bit; constant for autograd (g' = 0).
+
+    a, b (and d) are numbers or tensors broadcastable to t (per-instance slopes). With d
+    (:func:`exact_rise`: a + d == b exactly) g = [t >= 0] d + a; without it
+    g = [t >= 0] b + (1 - [t >= 0]) a, where one product is an exact 0. Either way ``g * t``
+    equals ``where(t >= 0, b t, a t)``. The comparison is written straight into a float
+    tensor; on CPU this is several times faster than ``torch.where``.
+    """
+    t = t.detach()
+    try:
+        ge = torch.ge(t, 0, out=torch.empty_like(t))
+    except RuntimeError:  # torch.func transforms (vmap) take no out=
+        ge = (t >= 0).to(t.dtype)
+    if d is not None:
+        return ge.mul_(d).add_(a)
+    lt = 1 - ge
+    if torch.is_tensor(a):
+        return ge.mul_(b).addcmul_(lt, a)
+    return ge.mul_(b).add_(lt, alpha=a)
+
+
 class GeneralizedReLU(Activation):
     """Definition 3: phi(t) = a t for t <= 0 and b t for t > 0, with 0 < a <= b.
 
@@ -77,10 +116,18 @@ class GeneralizedReLU(Activation):
         object.__setattr__(self, "lipschitz", b)
 
     def phi(self, t: torch.Tensor) -> torch.Tensor:
-        return torch.where(t >= 0, self.b * t, self.a * t)
+        return self.grad(t) * t
 
     def grad(self, t: torch.Tensor) -> torch.Tensor:
-        return torch.where(t >= 0, torch.full_like(t, self.b), torch.full_like(t, self.a))
+        return two_slopes(t, self.a, self.b, self._rise(t.dtype))
+
+    def _rise(self, dtype: torch.dtype) -> float | None:
+        """d with a + d == b exactly in ``dtype`` (:func:`exact_rise`; cached per dtype), or None."""
+        cache = self.__dict__.setdefault("_exact", {})
+        if dtype not in cache:
+            d = exact_rise(torch.tensor(self.a, dtype=dtype), torch.tensor(self.b, dtype=dtype))
+            cache[dtype] = None if d is None else float(d)
+        return cache[dtype]
 
     def __repr__(self) -> str:
         return f"GeneralizedReLU(a={self.a}, b={self.b})"

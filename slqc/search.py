@@ -251,6 +251,50 @@ class _Search:
         self.chunk = max(1, _CHUNK_ELEMS // max(1, self.n * B))
         self.pool: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []  # (x flat, kappa, score), (B, P, ...)
         self.collect = True
+        self.orig = list(range(B))  # the instance each row is (rows of stopped instances are dropped, see retire)
+        self.retired: dict[int, dict] = {}
+
+    # -- rows of instances that stopped -------------------------------------------------------
+    _ROW_TENSORS = ("zf", "cf", "R", "lim", "eps", "fz", "zp", "best_k", "best_x", "best_t", "local_k", "max_gap",
+                    "nonfinite", "points")
+    _ROW_LISTS = ("gens", "seeds", "Rl", "epsl", "kappa_stop", "z_in", "violation", "exceeded", "error", "alive",
+                  "orig")
+
+    def _result(self, b: int) -> dict:
+        return {"kappa": float(self.best_k[b]), "points": int(self.points[b]), "max_gap": float(self.max_gap[b]),
+                "x": self.best_x[b], "t": self.best_t[b], "violation": self.violation[b],
+                "exceeded": self.exceeded[b], "error": self.error[b], "z_in": self.z_in[b]}
+
+    def retire(self) -> None:
+        """Drop the rows of the instances that stopped (violation, kappa_stop, error), keeping their results.
+
+        Called between stages: the instances still searching then run without the padding of the
+        stopped ones in every tensor (their own paths do not change).
+        """
+        keep = [b for b in range(self.B) if self.alive[b]]
+        if not keep or len(keep) == self.B:
+            return
+        for b in range(self.B):
+            if not self.alive[b]:
+                self.retired[self.orig[b]] = self._result(b)
+        kt = torch.tensor(keep, dtype=torch.long, device=self.dev)
+        for name in self._ROW_TENSORS:
+            setattr(self, name, getattr(self, name).index_select(0, kt))
+        for name in self._ROW_LISTS:
+            rows = getattr(self, name)
+            setattr(self, name, [rows[b] for b in keep])
+        self.pool = [tuple(t.index_select(0, kt) for t in entry) for entry in self.pool]
+        self.F = self.F.select(keep)
+        self.B = len(keep)
+        self.chunk = max(1, _CHUNK_ELEMS // max(1, self.n * self.B))
+        self.set_live(self.alive)
+
+    def results(self, B: int) -> list[dict]:
+        """Per instance (all B of the start, in order): best kappa, points, max_gap, best point and terms, flags."""
+        out = dict(self.retired)
+        for b in range(self.B):
+            out[self.orig[b]] = self._result(b)
+        return [out[j] for j in range(B)]
 
     def set_live(self, live: Sequence[bool]) -> None:
         """Instances that take part from now on (never one that stopped)."""
@@ -322,7 +366,7 @@ class _Search:
     def interval(self, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Entry and exit times [t_in, t_out] (t >= 0) of z + t u in the domain for unit u (B, P, n); NaN if none."""
         zc = self.zf - self.cf
-        return _entry_exit(torch.einsum("bpn,bn->bp", u, zc), ((zc * zc).sum(1) - self.R**2).unsqueeze(1))
+        return _entry_exit(torch.linalg.vecdot(u, zc.unsqueeze(1)), ((zc * zc).sum(1) - self.R**2).unsqueeze(1))
 
     def interval_one(self, b: int, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """:meth:`interval` for the rays u (P, n) of instance b alone."""
@@ -380,7 +424,7 @@ class _Search:
             vals = vals.detach()
         vals, g = self.full(vals), self.full(g)
         gf = g.reshape(B, P, self.n)
-        inner = torch.einsum("bpn,bpn->bp", gf, x.reshape(B, P, self.n) - self.zf.unsqueeze(1))
+        inner = torch.linalg.vecdot(gf, x.reshape(B, P, self.n) - self.zf.unsqueeze(1))
         gnorm = torch.linalg.vector_norm(gf, dim=2)
         bad = ~torch.isfinite(vals) | ~torch.isfinite(gnorm)
         return SLQCTerms(gap=vals - self.fz, inner=inner, gnorm=gnorm), bad
@@ -583,7 +627,7 @@ def _terms_and_dirs(S: _Search, x: torch.Tensor, mode: str,
         xg = xs if S.all_live else x.detach().index_copy(0, S.idx_t, xs)  # differentiable in the live rows
         vals, g = S.full(vs), S.full(gs)
         gf = g.reshape(B, P, S.n)
-        inner = torch.einsum("bpn,bpn->bp", gf, xg.reshape(B, P, S.n) - zf)
+        inner = torch.linalg.vecdot(gf, xg.reshape(B, P, S.n) - zf)
         gnorm = torch.linalg.vector_norm(gf, dim=2)
         if mode == "kappa":
             J = torch.log(gnorm.clamp_min(S.tiny)) - torch.log(inner.clamp_min(S.tiny))
@@ -600,7 +644,7 @@ def _terms_and_dirs(S: _Search, x: torch.Tensor, mode: str,
     d = torch.where(torch.isfinite(d), d, torch.zeros_like(d))
     gd = gf.detach()
     if mode == "kappa":
-        inward = torch.einsum("bpn,bpn->bp", d, gd).clamp(max=0) / (t.gnorm**2).clamp_min(S.tiny)
+        inward = torch.linalg.vecdot(d, gd).clamp(max=0) / (t.gnorm**2).clamp_min(S.tiny)
         near = t.gap <= S.eps * (1 + _NEAR_LEVEL)
         d = torch.where(near.unsqueeze(2), d - inward.unsqueeze(2) * gd, d)
     S.nonfinite = S.nonfinite | (~torch.isfinite(t.gap) & counted).any(1)
@@ -743,7 +787,7 @@ def _ascent_run(S: _Search, starts, valid, steps, mode, bar):
         cand = S.clip(x + (lr.unsqueeze(2) * d).reshape(x.shape))
         if mode == "kappa":
             u = cand.reshape(B, P, S.n) - S.zf.unsqueeze(1)
-            slope = torch.einsum("bpn,bpn->bp", g_x, u) / torch.linalg.vector_norm(u, dim=2).clamp_min(S.tiny)
+            slope = torch.linalg.vecdot(g_x, u) / torch.linalg.vector_norm(u, dim=2).clamp_min(S.tiny)
             cand, good = _retract_secant(S, cand, slope, valid)
         else:
             good = torch.ones(B, P, dtype=torch.bool, device=S.dev)
@@ -882,7 +926,7 @@ def _part(S: _Search, parts: list[dict], name: str, fn, who: Sequence[bool] | No
 
 def _one_seed(S: _Search, cfg: dict, bar) -> tuple[list[dict], list[list[str]]]:
     """The three stages of one seed for every instance of S; per instance its stage records and strategies run."""
-    stages: list[dict[str, dict]] = [{} for _ in range(S.B)]
+    stages: list[dict[str, dict]] = [{} for _ in range(S.B)]  # per instance (S.orig), not per row
     run: list[list[str]] = [[] for _ in range(S.B)]
 
     def stage(name: str, fn, live: Sequence[bool]) -> None:
@@ -905,8 +949,9 @@ def _one_seed(S: _Search, cfg: dict, bar) -> tuple[list[dict], list[list[str]]]:
             if not parts[b]:
                 parts[b][name] = {"kappa": lk[b], "points": pts[b], "seconds": secs}
             kap = max([p["kappa"] for p in parts[b].values()] + [0.0])
-            stages[b][name] = {"kappa": kap, "points": pts[b], "seconds": secs, "parts": parts[b]}
-            run[b].extend(parts[b])
+            stages[S.orig[b]][name] = {"kappa": kap, "points": pts[b], "seconds": secs, "parts": parts[b]}
+            run[S.orig[b]].extend(parts[b])
+        S.retire()
 
     stage("sampling", lambda parts: _sampling(S, cfg["samples"], parts), [True] * S.B)
     bar(1)
@@ -1096,23 +1141,23 @@ def probe_batch(fs: Sequence[Any], zs: Sequence[Any], eps: float | Sequence[floa
                         [epsl[b] for b in idx], torch.stack([cl[b] for b in idx]), [radl[b] for b in idx],
                         [ksl[b] for b in idx], [sl[b][j_pass] for b in idx])
             stages, run = _one_seed(S, cfg, bar_.update)
-            kaps, pts, gaps = S.best_k.tolist(), S.points.tolist(), S.max_gap.tolist()
+            res = S.results(len(idx))
             for j, b in enumerate(idx):  # loop over instances: bookkeeping of the results
-                s = sl[b][j_pass]
-                if S.error[j] is not None:
-                    errors[b], done[b] = S.error[j], True
+                s, rj = sl[b][j_pass], res[j]
+                if rj["error"] is not None:
+                    errors[b], done[b] = rj["error"], True
                     continue
-                points[b] += pts[j]
+                points[b] += rj["points"]
                 ran[b].append(s)
-                kap = kaps[j]
-                vio = S.violation[j] or kap == math.inf
-                exc = S.exceeded[j] or (ksl[b] is not None and kap > ksl[b])
-                per_seed[b].append({"seed": s, "kappa": kap, "violation": vio, "exceeded": exc, "points": pts[j],
-                                    "max_gap": gaps[j]})
-                one = dict(kappa=kap, violation=vio, exceeded=exc, max_gap=gaps[j], stages=stages[j], run=run[j],
-                           seed=s, x=S.best_x[j], t=S.best_t[j], z_in=S.z_in[j])
+                kap = rj["kappa"]
+                vio = rj["violation"] or kap == math.inf
+                exc = rj["exceeded"] or (ksl[b] is not None and kap > ksl[b])
+                per_seed[b].append({"seed": s, "kappa": kap, "violation": vio, "exceeded": exc, "points": rj["points"],
+                                    "max_gap": rj["max_gap"]})
+                one = dict(kappa=kap, violation=vio, exceeded=exc, max_gap=rj["max_gap"], stages=stages[j], run=run[j],
+                           seed=s, x=rj["x"], t=rj["t"], z_in=rj["z_in"])
                 prev = best[b]
-                if prev is None or kap > prev["kappa"] or (gaps[j] > prev["max_gap"] and kap == prev["kappa"] == 0):
+                if prev is None or kap > prev["kappa"] or (rj["max_gap"] > prev["max_gap"] and kap == prev["kappa"] == 0):
                     best[b] = one
                 if vio or exc:
                     done[b] = True

@@ -13,6 +13,9 @@ values (B, P), autograd-differentiable, with optional ``value`` (values only) an
 * :class:`OneHiddenStack`: :class:`~slqc.models.OneHiddenObjective` instances (Theorems 4-5)
   that share shapes, activations and loss (hidden slopes per instance).
 * :class:`LoopStack`: anything else, one call per instance.
+* :class:`GroupStack`: objectives of one point shape from several of the groups above (say a
+  Theorem 1 setting with m = 256 samples next to a Theorem 6 setting with m = 8): each group
+  keeps its batched products and the search's control work is shared by all of them.
 
 With ``SLQC_COMPILE=1`` (``slqc check --compile``, ``slqc probe --compile``) the elementwise passes
 of the squared loss (generalized ReLU, ReLU, identity, sigmoid) run through ``torch.compile``: one
@@ -41,6 +44,7 @@ from typing import Any, Sequence
 
 import torch
 
+from .activations import exact_rise, two_slopes
 from .models import GLMObjective, OneHiddenObjective, block_elems
 
 # Largest m * k (samples times outputs) of an instance that is stacked with others.
@@ -110,8 +114,12 @@ def batch_key(f: Any) -> tuple | None:
     return None
 
 
-def stack_objectives(fs: Sequence[Any]) -> "LoopStack | GLMStack | OneHiddenStack":
-    """One stack for the objectives ``fs`` (all of one point shape): batched when they are compatible.
+def stack_objectives(fs: Sequence[Any]) -> "LoopStack | GLMStack | OneHiddenStack | GroupStack":
+    """One stack for the objectives ``fs`` (all of one point shape): batched where they are compatible.
+
+    All of one :func:`batch_key`: a :class:`GLMStack` or :class:`OneHiddenStack`. Several
+    keys: a :class:`GroupStack` (one batched stack per key, the objectives without a key in one
+    :class:`LoopStack`). No key at all: a :class:`LoopStack`.
 
     Raises:
         ValueError: no objectives.
@@ -121,8 +129,14 @@ def stack_objectives(fs: Sequence[Any]) -> "LoopStack | GLMStack | OneHiddenStac
         raise ValueError("stack_objectives needs at least one objective")
     keys = [batch_key(f) for f in fs]
     if keys[0] is not None and all(k == keys[0] for k in keys):
-        return GLMStack(fs) if keys[0][0] == "glm" else OneHiddenStack(fs)
-    return LoopStack(fs)
+        return _keyed_stack(fs, keys[0])
+    if all(k is None for k in keys):
+        return LoopStack(fs)
+    return GroupStack(fs, keys)
+
+
+def _keyed_stack(fs: Sequence[Any], key: tuple) -> "GLMStack | OneHiddenStack":
+    return GLMStack(fs) if key[0] == "glm" else OneHiddenStack(fs)
 
 
 class _SlopeAct:
@@ -133,9 +147,10 @@ class _SlopeAct:
 
     def __init__(self, a: torch.Tensor, b: torch.Tensor):
         self.a, self.b = a, b
+        self.d = exact_rise(a, b)
 
     def grad(self, t: torch.Tensor) -> torch.Tensor:
-        return torch.where(t >= 0, self.b, self.a)
+        return two_slopes(t, self.a, self.b, self.d)
 
     def phi(self, t: torch.Tensor) -> torch.Tensor:
         return self.grad(t) * t
@@ -160,8 +175,11 @@ class _Selectable:
             return self
         cache = self.__dict__.setdefault("_selected", {})
         if idx not in cache:
-            cache[idx] = type(self)([self.fs[i] for i in idx])
+            cache[idx] = self._restack([self.fs[i] for i in idx])
         return cache[idx]
+
+    def _restack(self, fs: list):
+        return type(self)(fs)
 
 
 class LoopStack(_Selectable):
@@ -276,7 +294,7 @@ class GLMStack(_Selectable):
                     vals[:, s:s + n] = _compiled("value")(t, self.Ykm, *self._ab, self._sig)
                 elif self.fused:
                     r = self.act.phi(t).sub_(self.Ykm).flatten(2)
-                    vals[:, s:s + n] = torch.einsum("bpn,bpn->bp", r, r)
+                    vals[:, s:s + n] = torch.linalg.vector_norm(r, dim=2).square_()
                 else:
                     vals[:, s:s + n] = self._loss(t)
         return vals / self.m
@@ -297,7 +315,7 @@ class GLMStack(_Selectable):
                     g = self.act.grad(t)
                     r = self.act.phi(t).sub_(self.Ykm)
                     rf = r.flatten(2)
-                    vals[:, s:s + n] = torch.einsum("bpn,bpn->bp", rf, rf)
+                    vals[:, s:s + n] = torch.linalg.vector_norm(rf, dim=2).square_()
                     dt = r.mul_(g).mul_(2)
                 else:
                     vals[:, s:s + n] = self._loss(t)
@@ -353,3 +371,72 @@ class OneHiddenStack(_Selectable):
         step = max(1, _STACK_BLOCK_ELEMS // (self.B * self.m * self.h))
         with torch.no_grad():  # loop over blocks of points, not over points
             return torch.cat([self(W1[:, s:s + step]) for s in range(0, P, step)], dim=1)
+
+
+class GroupStack(_Selectable):
+    """B objectives of one point shape but of several :func:`batch_key` groups, evaluated as one stack.
+
+    Each group is a batched stack of its own (:class:`GLMStack`, :class:`OneHiddenStack`; the
+    objectives without a key share one :class:`LoopStack`); rows come back in the order of
+    ``fs``. The search's control work (steps, retractions, stop rules) is shared by all B
+    instances, while each group's products stay batched: settings of different sample counts
+    or activation families (Theorem 1 next to Theorem 6, say) run as one search.
+
+    Args:
+        fs: objectives mapping (P, *S) -> (P,), all of one point shape S.
+        keys: their :func:`batch_key` (computed when not given).
+    """
+
+    def _restack(self, fs: list):
+        return stack_objectives(fs)  # a selection may fall into one group
+
+    def __init__(self, fs: Sequence[Any], keys: Sequence[tuple | None] | None = None):
+        self.fs = list(fs)
+        self.B = len(self.fs)
+        keys = [batch_key(f) for f in self.fs] if keys is None else list(keys)
+        groups: dict[Any, list[int]] = {}
+        for i, k in enumerate(keys):
+            groups.setdefault(("loop",) if k is None else k, []).append(i)
+        self.parts = [(idx, LoopStack([self.fs[i] for i in idx]) if key == ("loop",)
+                       else _keyed_stack([self.fs[i] for i in idx], key)) for key, idx in groups.items()]
+        order = [i for idx, _ in self.parts for i in idx]
+        self._inv = sorted(range(self.B), key=order.__getitem__)  # row b of the result is row _inv[b] of the parts'
+        self._index: dict[str, tuple[list[torch.Tensor], torch.Tensor]] = {}
+
+    def _idx(self, device: torch.device) -> tuple[list[torch.Tensor], torch.Tensor]:
+        key = str(device)
+        if key not in self._index:
+            self._index[key] = ([torch.tensor(idx, device=device) for idx, _ in self.parts],
+                                torch.tensor(self._inv, device=device))
+        return self._index[key]
+
+    def _map(self, x: torch.Tensor, fn) -> list:
+        rows, _ = self._idx(x.device)
+        return [fn(stack, x.index_select(0, r)) for r, (_, stack) in zip(rows, self.parts)]
+
+    def _join(self, outs: list[torch.Tensor]) -> torch.Tensor:
+        return torch.cat(outs, dim=0).index_select(0, self._idx(outs[0].device)[1])
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        """f_b(x[b, p]) for every instance and point, differentiable by autograd -> (B, P)."""
+        return self._join(self._map(x, lambda st, xr: st(xr)))
+
+    def value(self, x: torch.Tensor) -> torch.Tensor:
+        """Values (B, P) without gradients."""
+        with torch.no_grad():
+            return self._join(self._map(x, lambda st, xr: st.value(xr)))
+
+    def value_and_grad(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Values (B, P) and gradients (B, P, *S): closed form where a group has one, autograd elsewhere."""
+        pairs = self._map(x.detach(), _value_and_grad_of)
+        return self._join([v for v, _ in pairs]), self._join([g for _, g in pairs])
+
+
+def _value_and_grad_of(stack: Any, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    if hasattr(stack, "value_and_grad"):
+        return stack.value_and_grad(x)
+    with torch.enable_grad():
+        xg = x.detach().requires_grad_(True)
+        v = stack(xg)
+        (g,) = torch.autograd.grad(v.sum(), xg)
+    return v.detach(), g
