@@ -63,6 +63,9 @@ from .search import probe as _probe_fn
 from .verify import verify_witness
 from .witness import save_witness, witness_name
 
+#: settings per instance batch of ``slqc check`` (``--batch``)
+DEFAULT_BATCH = 16
+
 __all__ = ["PLANS", "CheckPlan", "Checker", "Interrupted", "VERDICTS", "expected_cost", "journal_records",
            "run_check", "select_claims", "task_key"]
 
@@ -132,6 +135,8 @@ class Checker:
         self.seeds = tuple(self.seed + s for s in self.plan.seeds)
         self.source = source
         self._witness_dir = witness_dir
+        # searches run ahead, batched with other settings (Claim.prefetch): (eps, kappa_stop) -> result
+        self.prefetched: dict[tuple[float, float | None], ProbeResult] = {}
 
     @property
     def witness_dir(self) -> str:
@@ -152,6 +157,8 @@ class Checker:
         ``searched`` attribute lists them.
         """
         draws = self.in_draws and kappa_stop is not None
+        if budget is None and not draws and (float(eps), kappa_stop) in self.prefetched:
+            return self.prefetched.pop((float(eps), kappa_stop))  # run ahead, batched (Claim.prefetch)
         if budget is None:
             budget = self.draw_budget if draws else self.probe_budget
         seeds = self.seeds[:1] if draws else self.seeds
@@ -300,48 +307,59 @@ class Checker:
         kappa_c = claim.kappa(setting)
         return eps, (kappa_c if positive_finite(kappa_c) else None)
 
-    def slqc_records(self, items: list[tuple[Claim, Mapping[str, Any], Problem]]) -> list[dict]:
-        """:meth:`slqc_record` for several SLQC settings, their searches run as batched searches.
+    def search_many(self, requests: list[tuple[Problem, float, float | None] | None]) -> list[Any]:
+        """The plan's searches for several (problem, eps, kappa_stop) requests, run as batched searches.
 
-        Problems whose objectives stack (:func:`slqc.stack.batch_key`: same shapes, activation
-        family and loss) are searched together, B instances x P points per kernel
-        (:func:`slqc.search.probe_batch`); each result equals that of its own search up to float
-        rounding, so the verdicts are the same as one setting at a time.
+        Problems of one point shape, dtype and device whose objectives stack
+        (:func:`slqc.stack.batch_key` is not None) are searched together
+        (:func:`slqc.search.probe_batch`): objectives that share sample count, activation family
+        and loss run B instances x P points per kernel, and the groups of a
+        :class:`~slqc.stack.GroupStack` share the search's control work. Each result equals
+        :meth:`probe` on its problem alone up to float rounding.
+
+        Returns:
+            Per request: a :class:`ProbeResult`, the ValueError its search raised, or None (no
+            request, or a batch refused as a whole: the caller searches alone).
         """
         from .search import probe_batch
         from .stack import batch_key
 
-        results: dict[int, ProbeResult | None] = {}
+        results: list[Any] = [None] * len(requests)
         groups: dict[Any, list[int]] = {}
-        for i, (claim, setting, problem) in enumerate(items):
-            need = self.search_needed(claim, setting, problem)
-            if need is None:
-                results[i] = None
+        for i, req in enumerate(requests):
+            if req is None:
                 continue
-            key = (batch_key(problem.f), tuple(problem.z.shape))
-            groups.setdefault(key if key[0] is not None else ("alone", i), []).append(i)
+            z = torch.as_tensor(req[0].z)
+            key = ("shape", tuple(z.shape), z.dtype, str(z.device)) if batch_key(req[0].f) is not None else ("alone", i)
+            groups.setdefault(key, []).append(i)
         for idx in groups.values():
-            needs = [self.search_needed(*items[i]) for i in idx]
-            probs = [items[i][2] for i in idx]
+            probs = [requests[i][0] for i in idx]  # type: ignore[index]
             try:
-                outs = probe_batch([p.f for p in probs], [p.z for p in probs], [e for e, _ in needs],
+                outs = probe_batch([p.f for p in probs], [p.z for p in probs], [requests[i][1] for i in idx],
                                    [p.radius for p in probs], centers=[p.center for p in probs],
                                    budget=self.probe_budget, seed=list(self.seeds), device=self.device,
-                                   kappa_stop=[k for _, k in needs])
+                                   kappa_stop=[requests[i][2] for i in idx])
             except ValueError:  # the batch as a whole refused: one at a time, each with its own error
                 outs = [None] * len(idx)
             for i, r in zip(idx, outs):
                 results[i] = r
-        recs = []
-        for i, (claim, setting, problem) in enumerate(items):
-            r = results.get(i)
-            try:
-                if isinstance(r, Exception):
-                    raise r
-                recs.append(self.slqc_record(claim, setting, problem, r))
-            except ValueError as err:  # as one setting alone would report it (see _evaluate_task)
-                recs.append(self.error_record(claim, setting, err))
-        return recs
+        return results
+
+    def slqc_records(self, items: list[tuple[Claim, Mapping[str, Any], Problem]]) -> list[dict]:
+        """:meth:`slqc_record` for several SLQC settings, their searches run as batched searches
+        (:meth:`search_many`), so the verdicts are the same as one setting at a time."""
+        needs = [self.search_needed(*item) for item in items]
+        found = self.search_many([None if n is None else (item[2], n[0], n[1]) for item, n in zip(items, needs)])
+        return [self.slqc_record_from(claim, setting, problem, r) for (claim, setting, problem), r in zip(items, found)]
+
+    def slqc_record_from(self, claim: Claim, setting: Mapping[str, Any], problem: Problem, result: Any) -> dict:
+        """:meth:`slqc_record` with a search run ahead (a :meth:`search_many` result; None: search now)."""
+        try:
+            if isinstance(result, Exception):
+                raise result
+            return self.slqc_record(claim, setting, problem, result)
+        except ValueError as err:  # as one setting alone would report it (see _evaluate_task)
+            return self.error_record(claim, setting, err)
 
     def error_record(self, claim: Claim, setting: Mapping[str, Any], err: Exception) -> dict:
         """The record of a setting the engine refused: inconclusive, with the error in the note."""
@@ -507,7 +525,7 @@ def journal_records(path: str) -> dict[str, list[dict]]:
 def run_check(names: Iterable[str] | None = None, budget: str = "quick", device: Any = None, seed: int = 0,
               witness_dir: str | None = None, progress: bool = True, jobs: int = 1, journal: str | None = None,
               resume: bool = False, certify: Mapping[str, Any] | None = None, executor: str = "local",
-              address: str | None = None, batch: int = 8) -> list[dict]:
+              address: str | None = None, batch: int = DEFAULT_BATCH) -> list[dict]:
     """Run the checks of the named claims (all by default) and return their records.
 
     Args:
@@ -527,8 +545,9 @@ def run_check(names: Iterable[str] | None = None, budget: str = "quick", device:
         executor: ``local`` (this process, or ``jobs`` spawned workers) or ``ray`` (one Ray task per
             setting, streamed back into the same journal; see :mod:`slqc.executors`).
         address: Ray cluster address for ``executor="ray"`` (None: a local instance with ``jobs`` CPUs).
-        batch: instance batching: up to this many SLQC settings of one shape share one batched
-            search (:func:`plan_batches`, :meth:`Checker.slqc_records`); 1 = one setting at a time.
+        batch: instance batching: up to this many settings of one point shape share one search
+            (:func:`plan_batches`, :meth:`Checker.search_many`: SLQC settings, and the searches a
+            custom evaluation declares with :meth:`Claim.prefetch`); 1 = one setting at a time.
             The records are the same either way, up to float rounding.
 
     Returns:
@@ -607,33 +626,48 @@ def _exit_now(signum: int, frame: Any) -> None:  # pragma: no cover - exercised 
 def _evaluate_task(name: str, setting: dict, budget: str, device: Any, seed: int, witness_dir: str,
                    certify: dict | None = None) -> list[dict]:
     """Records of one (claim, setting); a setting the engine refuses is reported, not hidden."""
-    claim = get_claim(name)
-    checker = Checker(budget, device=device, seed=seed, witness_dir=witness_dir)
+    return _evaluate_with(get_claim(name), setting, Checker(budget, device=device, seed=seed, witness_dir=witness_dir),
+                          certify)
+
+
+def _evaluate_with(claim: Claim, setting: dict, checker: Checker, certify: dict | None,
+                   prefetched: Mapping[tuple[float, float | None], ProbeResult] | None = None) -> list[dict]:
+    """claim.evaluate on a checker of its own (searches run ahead in ``prefetched``); a refused setting is reported."""
     checker.certify = certify
     checker.in_draws = claim.kind == "probability"
+    checker.prefetched = dict(prefetched or {})
     try:
         return claim.evaluate(setting, checker)
     except ValueError as err:
         return [checker.error_record(claim, setting, err)]
 
 
-def batchable(claim: Claim) -> bool:
-    """True for a claim whose verdict is the plain SLQC check (its settings can share a batched search)."""
+def _plain_slqc(claim: Claim) -> bool:
     return claim.kind == "slqc" and type(claim).evaluate is Claim.evaluate
 
 
+def batchable(claim: Claim) -> bool:
+    """True for a claim whose searches can share a batched search with other settings: the plain SLQC
+    check, or a custom evaluation that declares its searches (:meth:`Claim.prefetch`)."""
+    return _plain_slqc(claim) or type(claim).prefetch is not Claim.prefetch
+
+
 def _group_key(name: str, setting: Mapping[str, Any]) -> tuple:
-    """Settings with equal keys probably stack (shapes and activation family); the worker regroups exactly."""
-    act = str(setting.get("activation", ""))
-    fam = "plin" if act in ("generalized_relu", "relu", "identity") else act
-    return tuple(setting.get(k) for k in ("m", "d", "k", "hidden")) + (fam,)
+    """The point shape that the setting probably has: (d, hidden) for a first layer of a network
+    (whatever its outputs), (d,) or (d, k) for a GLM. The worker regroups exactly by the
+    problems' shapes (:meth:`Checker.search_many`)."""
+    if setting.get("hidden") is not None:
+        return ("layer", setting.get("d"), setting.get("hidden"))
+    k = setting.get("k", 1)
+    return ("glm", setting.get("d")) + (() if k in (None, 1) else (k,))
 
 
 def plan_batches(tasks: list[tuple[str, dict]], todo: list[int], batch: int) -> list[list[int]]:
     """Task indices grouped into instance batches of at most ``batch`` (other claims: one per batch).
 
-    Settings of batchable claims (:func:`batchable`) with the same :func:`_group_key` go
-    together, in registry order; every other setting is a batch of its own.
+    Settings of batchable claims (:func:`batchable`) with the same :func:`_group_key` (point
+    shape) go together, in registry order, whatever their claim, sample count or activation;
+    every other setting is a batch of its own.
     """
     out: list[list[int]] = []
     groups: dict[tuple, list[int]] = {}
@@ -655,18 +689,34 @@ def _evaluate_batch(items: list[tuple[str, dict]], budget: str, device: Any, see
         return [_evaluate_task(items[0][0], items[0][1], budget, device, seed, witness_dir, certify)]
     checker = Checker(budget, device=device, seed=seed, witness_dir=witness_dir)
     checker.certify = certify
-    built: list[tuple[Claim, dict, Problem]] = []
     out: list[list[dict] | None] = [None] * len(items)
-    where: list[int] = []
+    built: list[tuple[int, Claim, dict, Problem]] = []
+    requests: list[tuple[Problem, float, float | None] | None] = []
+    owner: list[int] = []  # the item of each request
     for j, (name, setting) in enumerate(items):
         claim = get_claim(name)
         try:
-            built.append((claim, setting, claim.build(setting, device=device)))
-            where.append(j)
+            problem = claim.build(setting, device=device)
         except ValueError as err:
             out[j] = [checker.error_record(claim, setting, err)]
-    for j, rec in zip(where, checker.slqc_records(built)):
-        out[j] = [rec]
+            continue
+        built.append((j, claim, setting, problem))
+        if _plain_slqc(claim):
+            need = checker.search_needed(claim, setting, problem)
+            wants = [] if need is None else [need]
+        else:
+            wants = claim.prefetch(setting, problem)
+        requests.extend((problem, float(e), k) for e, k in wants)
+        owner.extend([j] * len(wants))
+    found = checker.search_many(requests)
+    for j, claim, setting, problem in built:
+        mine = [(req, r) for req, r, o in zip(requests, found, owner) if o == j]
+        if _plain_slqc(claim):
+            out[j] = [checker.slqc_record_from(claim, setting, problem, mine[0][1] if mine else None)]
+        else:  # a custom evaluation: its declared searches are handed over, anything else it runs itself
+            ready = {(req[1], req[2]): r for req, r in mine if isinstance(r, ProbeResult)}  # type: ignore[index]
+            out[j] = _evaluate_with(claim, setting, Checker(budget, device=device, seed=seed, witness_dir=witness_dir),
+                                    certify, ready)
     return out  # type: ignore[return-value]
 
 

@@ -162,6 +162,15 @@ class Claim:
         problem = self.build(setting, device=checker.device)
         return [checker.slqc_record(self, setting, problem)]
 
+    def prefetch(self, setting: Mapping[str, Any], problem: Problem) -> list[tuple[float, float | None]]:
+        """The searches (eps, kappa_stop) that a custom :meth:`evaluate` asks ``checker.probe`` for on
+        ``build(setting)`` (default: none declared).
+
+        ``slqc check`` runs the declared searches batched with other settings of the same point
+        shape (instance batching) and hands the results to :meth:`evaluate` through the checker.
+        """
+        return []
+
     # ------------------------------------------------------------------ description
     def describe(self) -> dict:
         """JSON-ready summary (what ``slqc list`` prints)."""

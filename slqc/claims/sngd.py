@@ -191,6 +191,10 @@ class Theorem8(Claim):
     def build(self, setting: Mapping[str, Any], device: Any = None) -> Problem:
         return glm_problem(setting, device=device)
 
+    def prefetch(self, setting: Mapping[str, Any], problem: Problem) -> list[tuple[float, float | None]]:
+        """The one search of :meth:`evaluate`: the empirical kappa at eps, no kappa_stop."""
+        return [(float(setting["eps"]), None)]
+
     def evaluate(self, setting: Mapping[str, Any], checker: CheckerAPI) -> list[dict]:
         """Runs NGD with the claimed and the empirical kappa; one record per (kappa source, reading)."""
         t0 = time.perf_counter()

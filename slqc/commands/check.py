@@ -15,6 +15,7 @@ import sys
 import time
 
 from ..claims import CLAIMS
+from ..check import DEFAULT_BATCH
 from ..claims.base import BUDGETS
 from ..stack import COMPILE_ENV
 from . import _common as C
@@ -55,10 +56,11 @@ def add_parser(sub) -> None:
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
                    help="worker processes (one torch thread each); 1 runs in this process")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads in this process (default: torch's)")
-    p.add_argument("--batch", type=int, default=8,
-                   help="instance batching: up to this many SLQC settings of one shape share one batched search "
-                        "(B instances x P points per kernel; same records up to float rounding); 1 = one at a time "
-                        "(default: 8)")
+    p.add_argument("--batch", type=int, default=DEFAULT_BATCH,
+                   help="instance batching: up to this many settings of one point shape share one search (SLQC "
+                        "settings, and the searches Theorem 8 declares); those with the same samples, activation "
+                        "family and loss share each batched product (B instances x P points per kernel); same "
+                        "records up to float rounding; 1 = one at a time (default: %(default)s)")
     p.add_argument("--compile", action="store_true",
                    help="torch.compile the fused elementwise passes of the squared loss (sets SLQC_COMPILE=1; the first call compiles for a minute or more; meant for GPUs: no gain measured on CPU at the quick sizes)")
     p.add_argument("--executor", default="local", choices=("local", "ray"),

@@ -46,7 +46,8 @@ def test_sigint_writes_outputs_and_resume_completes(tmp_path):
     out = tmp_path / "r.json"
     md = tmp_path / "r.md"
     wit = tmp_path / "wit"
-    argv = ["check", *CLAIMS, "--budget", "quick", "--jobs", "2", "--no-progress", "--json", str(out),
+    # --batch 2: several instance batches (thm4 and thm5 share a point shape, so by default they are one batch)
+    argv = ["check", *CLAIMS, "--budget", "quick", "--jobs", "2", "--batch", "2", "--no-progress", "--json", str(out),
             "--markdown", str(md), "--witness-dir", str(wit)]
     env = dict(os.environ, OMP_NUM_THREADS="1")
     proc = subprocess.Popen([sys.executable, "-m", "slqc.cli", *argv], stdout=subprocess.PIPE,

@@ -18,7 +18,7 @@ from slqc.check import plan_batches, run_check
 from slqc.claims import get_claim
 from slqc.models import GLMObjective, OneHiddenObjective
 from slqc.search import probe, probe_batch
-from slqc.stack import GLMStack, LoopStack, OneHiddenStack, stack_objectives
+from slqc.stack import GLMStack, GroupStack, LoopStack, OneHiddenStack, stack_objectives
 
 DT = torch.float64
 SMALL = {"samples": 256, "rays": 32, "starts": 8, "steps": 20, "grid": 12, "bisect": 20}
@@ -72,10 +72,40 @@ def test_one_hidden_stack_equals_each_objective(k):
     torch.testing.assert_close(F.value(W), ref, rtol=1e-12, atol=1e-13)
 
 
-def test_incompatible_objectives_fall_back_to_one_call_each():
-    fs = _glms("generalized_relu", "squared", 1, B=1) + _glms("sigmoid", "squared", 1, B=1)
-    assert isinstance(stack_objectives(fs), LoopStack)
-    assert isinstance(stack_objectives([lambda x: (x**2).sum(1)]), LoopStack)
+def _quadratic(x: torch.Tensor) -> torch.Tensor:
+    return ((x - 0.3) ** 2).sum(1) + x[:, 0] ** 3
+
+
+def test_objectives_without_a_key_are_called_one_at_a_time():
+    assert isinstance(stack_objectives([_quadratic]), LoopStack)
+    assert isinstance(stack_objectives([_quadratic, lambda x: (x**2).sum(1)]), LoopStack)
+
+
+def test_group_stack_of_mixed_objectives_equals_each_objective():
+    """Several batch keys (activation family, sample count, no key at all) in one stack, rows in order."""
+    fs = (_glms("generalized_relu", "squared", 1, B=2) + _glms("sigmoid", "squared", 1, B=1)
+          + _glms("relu", "squared", 1, B=2, m=8) + _glms("sigmoid", "bce", 1, B=1))
+    fs = [fs[2], fs[0], _quadratic, fs[3], fs[5], fs[1], fs[4]]  # interleaved groups
+    F = stack_objectives(fs)
+    assert isinstance(F, GroupStack) and len(F.parts) == 5
+    assert [type(p).__name__ for _, p in F.parts].count("GLMStack") == 4
+    W = torch.randn(len(fs), 6, 5, dtype=DT, generator=torch.Generator().manual_seed(2))
+    ref_v = torch.stack([f(W[i]) for i, f in enumerate(fs)])
+    ref_g = torch.stack([torch.func.vmap(torch.func.grad(lambda w, f=f: f(w.unsqueeze(0))[0]))(W[i])
+                         for i, f in enumerate(fs)])
+    Wg = W.clone().requires_grad_(True)
+    (ga,) = torch.autograd.grad(F(Wg).sum(), Wg)
+    v, g = F.value_and_grad(W)
+    for got in (F(W), F.value(W), v):
+        torch.testing.assert_close(got, ref_v, rtol=1e-12, atol=1e-13)
+    for got in (g, ga):
+        torch.testing.assert_close(got, ref_g, rtol=1e-11, atol=1e-13)
+    one = F.select([1, 5])  # both generalized ReLU: one batched stack again
+    assert isinstance(one, GLMStack)
+    torch.testing.assert_close(one.value(W[[1, 5]]), ref_v[[1, 5]], rtol=1e-12, atol=1e-13)
+    two = F.select([6, 2])
+    assert isinstance(two, GroupStack)
+    torch.testing.assert_close(two(W[[6, 2]]), ref_v[[6, 2]], rtol=1e-12, atol=1e-13)
 
 
 def _same(a, b, rtol=1e-9):
@@ -115,8 +145,19 @@ def test_batched_search_equals_each_search_alone(names):
         assert b.searched["batch_instances"] == len(probs)
 
 
-def test_batched_quadratics_reach_the_analytic_value_and_a_stopped_instance_does_not_disturb_the_others():
-    """sqrt(eps lambda_max) for positive definite forms; the double well (zero gradient at 0) stops at once."""
+def test_batched_quadratics_reach_the_analytic_value_and_a_stopped_instance_does_not_disturb_the_others(monkeypatch):
+    """sqrt(eps lambda_max) for positive definite forms; the double well (zero gradient at 0) stops at once,
+    and its row leaves the search after the sampling stage (``_Search.retire``)."""
+    import slqc.search as search_mod
+
+    rows, retire = [], search_mod._Search.retire
+
+    def spy(S):
+        before = S.B
+        retire(S)
+        rows.append((before, S.B))
+
+    monkeypatch.setattr(search_mod._Search, "retire", spy)
     fs, want = [], []
     for lam in (1.0, 4.0, 9.0):
         Q = torch.diag(torch.tensor([lam, 1.0, 0.5], dtype=DT))
@@ -126,6 +167,7 @@ def test_batched_quadratics_reach_the_analytic_value_and_a_stopped_instance_does
     zs = [torch.zeros(3, dtype=DT)] * 4
     zs[1] = torch.tensor([1.0, 0.0, 0.0], dtype=DT)
     out = probe_batch(fs, zs, 0.25, 2.0, budget="quick", seed=0)
+    assert rows[0] == (4, 3) and all(after == 3 for _, after in rows)
     assert out[1].violation and math.isinf(out[1].kappa)
     assert out[1].points_evaluated < out[0].points_evaluated  # it stopped; the others went on
     for r, w in zip([out[0], out[2], out[3]], want):
@@ -143,25 +185,31 @@ def test_an_instance_with_nan_gets_its_error_and_the_others_their_results():
 
 
 def test_plan_batches_groups_by_shape_and_caps_the_size():
-    tasks = [(c, dict(s, seed=0)) for c in ("thm1", "cor1", "thm8") for s in get_claim(c).settings("quick")]
+    tasks = [(c, dict(s, seed=0)) for c in ("thm1", "cor1", "thm8", "thm2") for s in get_claim(c).settings("quick")]
     todo = list(range(len(tasks)))
     batches = plan_batches(tasks, todo, 3)
     assert sorted(i for b in batches for i in b) == todo
     assert all(len(b) <= 3 for b in batches)
     for b in batches:
         if len(b) > 1:
-            keys = {(tasks[i][1]["m"], tasks[i][1]["d"]) for i in b}
-            assert len(keys) == 1 and all(tasks[i][0] != "thm8" for i in b)
+            keys = {(tasks[i][1]["d"], tasks[i][1]["k"]) for i in b}  # one point shape, any m
+            assert len(keys) == 1 and all(tasks[i][0] != "thm2" for i in b)  # thm2 declares no searches
     assert any(len(b) > 1 for b in batches)
+    assert any(len(b) > 1 and any(tasks[i][0] == "thm8" for i in b) for b in batches)  # Claim.prefetch
     assert [[i] for i in todo] == plan_batches(tasks, todo, 1)
 
 
-def test_check_records_are_the_same_with_and_without_batching(tmp_path):
-    one = run_check(["cor1"], budget="quick", progress=False, jobs=1, batch=1, witness_dir=str(tmp_path / "a"))
-    many = run_check(["cor1"], budget="quick", progress=False, jobs=1, batch=8,
+@pytest.mark.parametrize("claims", [["cor1"], ["thm6", "cor1"], ["thm8", "thm1"]])
+def test_check_records_are_the_same_with_and_without_batching(tmp_path, claims):
+    """cor1 alone batches GLMStacks; thm6 with cor1 puts sigmoid and ReLU settings in one GroupStack;
+    Theorem 8's searches (Claim.prefetch) run in the batch of Theorem 1's settings."""
+    one = run_check(claims, budget="quick", progress=False, jobs=1, batch=1, witness_dir=str(tmp_path / "a"))
+    many = run_check(claims, budget="quick", progress=False, jobs=1, batch=8,
                      witness_dir=str(tmp_path / "b"))
     assert [r["label"] for r in one] == [r["label"] for r in many]
-    assert any(r["searched"].get("batch_instances", 1) > 1 for r in many)
+    sizes = [r["searched"].get("batch_instances", 1) for r in many]
+    assert max(sizes) > (4 if len(claims) > 1 else 1)  # mixed: more than either claim's own group
+    assert any(r["searched"].get("batch_instances", 1) > 1 for r in many if r["claim"] == claims[0])
     for a, b in zip(one, many):
         assert (a["claim"], a["verdict"], a["no_kappa_point"], a["points_evaluated"]) == \
                (b["claim"], b["verdict"], b["no_kappa_point"], b["points_evaluated"])
