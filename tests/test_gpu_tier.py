@@ -50,8 +50,10 @@ def test_probe_cuda_equals_cpu():
     assert r_gpu.points_evaluated == r_cpu.points_evaluated
 
 
-def test_batched_probe_cuda_equals_cpu():
-    """Instance batching (GLMStack: batched products, per-instance slopes) on cuda against the CPU."""
+@pytest.mark.parametrize("mixed", [False, True])
+def test_batched_probe_cuda_equals_cpu(mixed):
+    """Instance batching on cuda against the CPU: a GLMStack (batched products, per-instance slopes) and,
+    with ``mixed``, a GroupStack that adds a sigmoid GLM with another sample count to the same search."""
     from slqc.search import probe_batch
 
     budget = {"samples": 512, "rays": 64, "steps": 20, "starts": 16}
@@ -59,6 +61,8 @@ def test_batched_probe_cuda_equals_cpu():
     for dev in ("cpu", "cuda"):
         ps = [make_glm(8, 512, 1.0, "generalized_relu", a=a, b=1.0, noise=0.5, seed=i, device=dev)
               for i, a in enumerate((0.1, 0.3, 0.5))]
+        if mixed:
+            ps.insert(1, make_glm(8, 256, 1.0, "sigmoid", noise=0.5, seed=5, device=dev))
         out[dev] = probe_batch([p.objective for p in ps], [p.w_star for p in ps], 1e-2, 1.0, budget=budget, seed=0,
                                device=dev)
     for a, b in zip(out["cpu"], out["cuda"]):

@@ -14,7 +14,7 @@ def add_parser(sub) -> None:
         description="Measure side by side, in one run: speedup_vs_naive (batched engine vs a per-point autograd "
                     "loop at P=4096, m=256, d=16; target >= 50) and fraction_of_gemm (bare GEMM time / engine "
                     "time at P=4096, m=1024, d=128; target >= 0.5), float64; then the instance-batching speed-up of "
-                    "slqc check --budget quick (--batch 8 against --batch 1; target >= 2).",
+                    "slqc check --budget quick (its default --batch against --batch 1; target >= 2).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--points", type=int, default=4096, help="P, weight points per evaluation")
     p.add_argument("--m-small", type=int, default=256)
@@ -36,8 +36,9 @@ def add_parser(sub) -> None:
                    help="instead: engine multiply-adds/s at P=4096, d=16 for m = 1024 ... 262144 (target: ratio "
                         ">= 0.5) and peak memory at m = 1e6, d = 16 (target < 2 GB on CPU)")
     p.add_argument("--batching", action="store_true",
-                   help="instead: only the instance-batching section (slqc check --budget quick with --batch 8 "
-                        "against --batch 1, interleaved; target speed-up >= 2, every record equal)")
+                   help="instead: only the instance-batching section (slqc check --budget quick with its default "
+                        "--batch against --batch 1, interleaved per instance batch, median of min(--repeats, 3); "
+                        "target speed-up >= 2, every record equal)")
     p.add_argument("--no-batching", action="store_true",
                    help="skip the instance-batching section of the plain run (it runs the quick check twice)")
     p.add_argument("--device-report", action="store_true",

@@ -313,5 +313,11 @@ def test_batching_bench_reports_the_ratio_of_its_own_timings():
                                              rel=1e-12)
     assert r["meets_target"] == (r["speedup"] >= r["target"])
     assert r["records"] == 4 and r["agree"] == 4 and r["disagree"] == []
+    # per-batch interleaving: the batches cover every setting, and their sums are the whole runs
+    assert sum(pb["size"] for pb in r["per_batch"]) == 4 and len(r["per_batch"]) < 4
+    for side in ("one_at_a_time", "batched"):
+        total = sum(pb["cpu"][side][0] for pb in r["per_batch"])
+        assert r["cpu_runs"][side][0] == pytest.approx(total, rel=1e-12)
+        assert r["min_cpu_seconds"][side] == pytest.approx(total, rel=1e-12)  # one repeat: its minimum
     with pytest.raises(ValueError):
         run_batching(batch=1)

@@ -1,0 +1,49 @@
+"""CPU seconds of one whole `slqc check --budget quick` (one job, one thread) in this process, as JSON.
+
+Used for the before/after table of instance batching in the README: run it alternately on two
+checkouts, e.g.
+
+    for i in 1 2 3; do
+      for tree in /tmp/before /work/main; do
+        for b in 1 16; do PYTHONPATH=$tree python docs/quick_check_time.py --batch $b; done
+      done
+    done
+
+and take the median per (checkout, batch). The digits data are loaded before the clock starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--batch", type=int, default=1, help="slqc check --batch (1: one setting at a time)")
+    args = p.parse_args(argv)
+    if args.batch < 1:
+        print(f"quick_check_time: --batch must be >= 1, got {args.batch}", file=sys.stderr)
+        return 2
+    import torch
+
+    import slqc
+    import slqc.data
+    from slqc.check import run_check
+
+    torch.set_num_threads(1)
+    slqc.data._digits()
+    c0, w0 = time.process_time(), time.perf_counter()
+    recs = run_check(None, budget="quick", progress=False, jobs=1, batch=args.batch,
+                     witness_dir=tempfile.mkdtemp(prefix="slqc-time-"))
+    print(json.dumps({"slqc": slqc.__file__, "batch": args.batch, "cpu_s": round(time.process_time() - c0, 3),
+                      "wall_s": round(time.perf_counter() - w0, 3), "records": len(recs),
+                      "verdicts": [r["verdict"] for r in recs]}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
