@@ -388,9 +388,12 @@ class Checker:
                                                    f"{problem.gap_upper:.3g} <= eps (analytic bound)", **common)
         searched_here = result is None
         res = self.probe(problem, eps, kappa_stop=kappa_c if usable else None) if searched_here else result
-        res, found_at = self._with_candidates(problem, eps, res, kappa_c if usable else math.inf)
+        earlier, earlier_name = self.earlier_witness(claim, setting, problem)
+        res, found_at = self._with_candidates(problem, eps, res, kappa_c if usable else math.inf, earlier)
         n_cand = 0 if problem.candidates is None else int(problem.candidates.shape[0])
         searched = self.searched(res, candidates=n_cand)
+        if earlier_name is not None:
+            searched["earlier_witness"] = earlier_name
         secs = time.perf_counter() - t0 + (0.0 if searched_here else result.seconds)
         above = res.max_gap > eps or res.kappa > 0
         as_stated = (not usable) or not above
@@ -428,34 +431,71 @@ class Checker:
                            points=res.points_evaluated, seconds=secs,
                            note=f"worst point ({found_at}): f(x)-f(z)={res.witness_gap:.3g}", **flags, **common)
 
+    def earlier_witness(self, claim: Claim, setting: Mapping[str, Any],
+                        problem: Problem) -> tuple[torch.Tensor | None, str | None]:
+        """The point of the SLQC witness that an earlier run left in the witness folder for this
+        (claim, setting), as a candidate (1, *z.shape); (None, None) when there is none.
+
+        A regression corpus, as fuzzers keep one: a violation found once is re-evaluated on every
+        re-run with the same ``--witness-dir``, so a search path that misses it (the search is a
+        lower bound, and its path moves with float rounding) cannot turn the verdict back. Only
+        the point is taken from the file; its kappa is computed afresh on this problem. Files that
+        are unreadable, of another shape, or whose point lies outside this domain are ignored.
+        """
+        if self._witness_dir is None:  # a fresh temporary folder: nothing earlier
+            return None, None
+        name = witness_name(claim.name, dict(setting), "")
+        path = os.path.join(self._witness_dir, name)
+        if not os.path.exists(path):
+            return None, None
+        try:
+            from .witness import load_witness
+
+            x = torch.as_tensor(load_witness(path).x, dtype=problem.z.dtype, device=problem.z.device)
+        except (ValueError, OSError):
+            return None, None
+        if tuple(x.shape) != tuple(problem.z.shape):
+            return None, None
+        center = torch.zeros_like(x) if problem.center is None else torch.as_tensor(problem.center).to(x)
+        if float(torch.linalg.vector_norm(x - center)) > float(problem.radius):
+            return None, None
+        return x.unsqueeze(0), name
+
     @staticmethod
-    def _with_candidates(problem: Problem, eps: float, res: ProbeResult, kappa_stop: float) -> tuple[ProbeResult, str]:
-        """The search result, replaced by the worst analytic candidate point when that one is worse."""
+    def _with_candidates(problem: Problem, eps: float, res: ProbeResult, kappa_stop: float,
+                         earlier: torch.Tensor | None = None) -> tuple[ProbeResult, str]:
+        """The search result, replaced by the worst analytic candidate point, or by an earlier run's
+        witness point (:meth:`earlier_witness`), when that one is worse."""
         if res.violation or res.exceeded:
             return res, "the search"
-        cand = Checker.candidate_worst(problem, eps)
-        n = 0 if problem.candidates is None else int(problem.candidates.shape[0])
-        if cand is None or cand[0] <= res.kappa:
+        n = (0 if problem.candidates is None else int(problem.candidates.shape[0])) + \
+            (0 if earlier is None else int(earlier.shape[0]))
+        best, found_at = None, "the search"
+        for pts, label in ((problem.candidates, "an analytic candidate point"), (earlier, "an earlier run's witness")):
+            cand = Checker.points_worst(problem, eps, pts)
+            if cand is not None and cand[0] > res.kappa and (best is None or cand[0] > best[0]):
+                best, found_at = cand, label
+        if best is None:
             return dataclasses.replace(res, points_evaluated=res.points_evaluated + n), "the search"
-        k, x, gap, inner, gnorm = cand
+        k, x, gap, inner, gnorm = best
         return dataclasses.replace(
             res, kappa=k, witness=x, witness_gap=gap, witness_inner=inner, witness_gnorm=gnorm,
             violation=math.isinf(k), exceeded=k > kappa_stop, points_evaluated=res.points_evaluated + n,
-            max_gap=max(res.max_gap, gap)), "an analytic candidate point"
+            max_gap=max(res.max_gap, gap)), found_at
 
     @staticmethod
-    def candidate_worst(problem: Problem, eps: float) -> tuple | None:
-        """(kappa_min, x, gap, inner, gnorm) at the worst of the problem's candidate points, or None."""
-        if problem.candidates is None or problem.candidates.shape[0] == 0:
+    def points_worst(problem: Problem, eps: float, points: torch.Tensor | None) -> tuple | None:
+        """(kappa_min, x, gap, inner, gnorm) at the worst of ``points`` (P, *z.shape) on the problem, or None."""
+        if points is None or points.shape[0] == 0:
             return None
         from .definitions import kappa_from_terms, slqc_terms
 
-        t = slqc_terms(problem.f, problem.candidates, problem.z)
+        t = slqc_terms(problem.f, points, problem.z)
         k = kappa_from_terms(t, eps)
         i = int(torch.argmax(k))
         if float(k[i]) <= 0:
             return None
-        return (float(k[i]), problem.candidates[i], float(t.gap[i]), float(t.inner[i]), float(t.gnorm[i]))
+        return (float(k[i]), points[i], float(t.gap[i]), float(t.inner[i]), float(t.gnorm[i]))
 
 
 # ---------------------------------------------------------------------- several search seeds
