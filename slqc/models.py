@@ -21,7 +21,7 @@ from __future__ import annotations
 import torch
 
 from . import _validate as V
-from .activations import Activation, get_activation
+from .activations import Activation, get_activation, two_slopes
 from .losses import Loss, get_loss
 
 # Size of one block of the (P, m*k) intermediate in the fused path, in elements, per device.
@@ -223,6 +223,7 @@ class GLMObjective:
         block, chunk = block_shape(P, self.m, self.k, block_elems(W.device))
         a, b = self.act.a, self.act.b
         piecewise_linear = self.act.name in ("generalized_relu", "relu")
+        rise = self.act._rise(W.dtype) if piecewise_linear else None  # a + rise == b exactly (None: no such step)
         Xt = self.Xt
         Yb = self.Y.reshape(-1) if not self.multi else self.Y
         bufs: dict = {}
@@ -245,8 +246,11 @@ class GLMObjective:
                     torch.mm(Wb, Xt[:, s:s + c], out=t)
                 Yc = Yb[s:s + c]
                 if piecewise_linear:
-                    torch.ge(t, 0, out=sg)  # s = 1{t >= 0}; subgradient g = a + (b - a) s
-                    sg.mul_(b - a).add_(a)
+                    torch.ge(t, 0, out=sg)  # s = 1{t >= 0}; subgradient g = a + rise s, a or b to the last bit
+                    if rise is not None:
+                        sg.mul_(rise).add_(a)
+                    else:
+                        sg.copy_(two_slopes(t, a, b))
                     t.mul_(sg).sub_(Yc)  # t <- phi(t) - y = g * t - y  (phi(t) = g(t) t)
                 else:
                     sg.copy_(self.act.grad(t))
