@@ -28,6 +28,7 @@ echo "| input | exit | stderr lines | last stderr line |"
 echo "|---|---|---|---|"
 row "slqc check --json file/x.json" slqc check thm1 --budget quick --json file/x.json
 row "slqc check --plots <a file>" slqc check thm1 --budget quick --plots file
+row "slqc check --corpus <missing folder>" slqc check thm1 --budget quick --corpus missing-folder
 row "slqc check --json /proc/x.json" slqc check thm1 --budget quick --json /proc/x.json
 row "slqc check --markdown ." slqc check thm1 --budget quick --markdown .
 row "slqc check --insert-summary missing.md" slqc check thm1 --budget quick --insert-summary missing.md

@@ -117,6 +117,7 @@ class Checker:
         witness_dir: where witness files go (default: a fresh temporary folder).
         source: where the instances come from, reported in each record's ``searched``
             (``grid``: the registry's grids; ``adversary``: :mod:`slqc.falsify`).
+        corpus: further folders of earlier witness files, read only (:meth:`earlier_witness`).
 
     Attributes:
         in_draws: True while a probability claim runs its data draws; their searches use the
@@ -126,7 +127,7 @@ class Checker:
     in_draws = False
 
     def __init__(self, budget: str = "quick", device: Any = None, seed: int = 0, witness_dir: str | None = None,
-                 source: str = "grid"):
+                 source: str = "grid", corpus: Iterable[str] = ()):
         self.budget = check_budget(budget)
         self.device = device
         self.seed = int(seed)
@@ -135,6 +136,7 @@ class Checker:
         self.seeds = tuple(self.seed + s for s in self.plan.seeds)
         self.source = source
         self._witness_dir = witness_dir
+        self.corpus = [str(d) for d in corpus]
         # searches run ahead, batched with other settings (Claim.prefetch): (eps, kappa_stop) -> result
         self.prefetched: dict[tuple[float, float | None], ProbeResult] = {}
 
@@ -433,8 +435,9 @@ class Checker:
 
     def earlier_witness(self, claim: Claim, setting: Mapping[str, Any],
                         problem: Problem) -> tuple[torch.Tensor | None, str | None]:
-        """The point of the SLQC witness that an earlier run left in the witness folder for this
-        (claim, setting), as a candidate (1, *z.shape); (None, None) when there is none.
+        """The point of the SLQC witness that an earlier run left in the witness folder (or, failing
+        that, in a ``corpus`` folder) for this (claim, setting), as a candidate (1, *z.shape), and
+        the file's path; (None, None) when there is none.
 
         A regression corpus, as fuzzers keep one: a violation found once is re-evaluated on every
         re-run with the same ``--witness-dir``, so a search path that misses it (the search is a
@@ -442,24 +445,24 @@ class Checker:
         the point is taken from the file; its kappa is computed afresh on this problem. Files that
         are unreadable, of another shape, or whose point lies outside this domain are ignored.
         """
-        if self._witness_dir is None:  # a fresh temporary folder: nothing earlier
-            return None, None
-        name = witness_name(claim.name, dict(setting), "")
-        path = os.path.join(self._witness_dir, name)
-        if not os.path.exists(path):
-            return None, None
-        try:
-            from .witness import load_witness
+        from .witness import load_witness
 
-            x = torch.as_tensor(load_witness(path).x, dtype=problem.z.dtype, device=problem.z.device)
-        except (ValueError, OSError):
-            return None, None
-        if tuple(x.shape) != tuple(problem.z.shape):
-            return None, None
-        center = torch.zeros_like(x) if problem.center is None else torch.as_tensor(problem.center).to(x)
-        if float(torch.linalg.vector_norm(x - center)) > float(problem.radius):
-            return None, None
-        return x.unsqueeze(0), name
+        name = witness_name(claim.name, dict(setting), "")
+        for folder in ([] if self._witness_dir is None else [self._witness_dir]) + self.corpus:
+            path = os.path.join(folder, name)
+            if not os.path.exists(path):
+                continue
+            try:
+                x = torch.as_tensor(load_witness(path).x, dtype=problem.z.dtype, device=problem.z.device)
+            except (ValueError, OSError):
+                continue
+            if tuple(x.shape) != tuple(problem.z.shape):
+                continue
+            center = torch.zeros_like(x) if problem.center is None else torch.as_tensor(problem.center).to(x)
+            if float(torch.linalg.vector_norm(x - center)) > float(problem.radius):
+                continue
+            return x.unsqueeze(0), path
+        return None, None
 
     @staticmethod
     def _with_candidates(problem: Problem, eps: float, res: ProbeResult, kappa_stop: float,
@@ -565,7 +568,7 @@ def journal_records(path: str) -> dict[str, list[dict]]:
 def run_check(names: Iterable[str] | None = None, budget: str = "quick", device: Any = None, seed: int = 0,
               witness_dir: str | None = None, progress: bool = True, jobs: int = 1, journal: str | None = None,
               resume: bool = False, certify: Mapping[str, Any] | None = None, executor: str = "local",
-              address: str | None = None, batch: int = DEFAULT_BATCH) -> list[dict]:
+              address: str | None = None, batch: int = DEFAULT_BATCH, corpus: Iterable[str] = ()) -> list[dict]:
     """Run the checks of the named claims (all by default) and return their records.
 
     Args:
@@ -589,6 +592,9 @@ def run_check(names: Iterable[str] | None = None, budget: str = "quick", device:
             (:func:`plan_batches`, :meth:`Checker.search_many`: SLQC settings, and the searches a
             custom evaluation declares with :meth:`Claim.prefetch`); 1 = one setting at a time.
             The records are the same either way, up to float rounding.
+        corpus: folders of earlier witness files (read only; e.g. ``docs/check_witnesses``): each
+            setting's earlier witness point is re-evaluated as a candidate
+            (:meth:`Checker.earlier_witness`), as is one in ``witness_dir``.
 
     Returns:
         The list of records (dicts), in the order of the registry and of each grid,
@@ -628,7 +634,7 @@ def run_check(names: Iterable[str] | None = None, budget: str = "quick", device:
             results[i] = done[k]
             bar.update(weights[i])
     todo = [i for i in range(len(tasks)) if i not in results]
-    args = (budget, device, int(seed), witness_dir, None if certify is None else dict(certify))
+    args = (budget, device, int(seed), witness_dir, None if certify is None else dict(certify), tuple(corpus))
 
     def finish(i: int, recs: list[dict]) -> None:
         results[i] = recs
@@ -664,10 +670,10 @@ def _exit_now(signum: int, frame: Any) -> None:  # pragma: no cover - exercised 
 
 
 def _evaluate_task(name: str, setting: dict, budget: str, device: Any, seed: int, witness_dir: str,
-                   certify: dict | None = None) -> list[dict]:
+                   certify: dict | None = None, corpus: tuple[str, ...] = ()) -> list[dict]:
     """Records of one (claim, setting); a setting the engine refuses is reported, not hidden."""
-    return _evaluate_with(get_claim(name), setting, Checker(budget, device=device, seed=seed, witness_dir=witness_dir),
-                          certify)
+    return _evaluate_with(get_claim(name), setting,
+                          Checker(budget, device=device, seed=seed, witness_dir=witness_dir, corpus=corpus), certify)
 
 
 def _evaluate_with(claim: Claim, setting: dict, checker: Checker, certify: dict | None,
@@ -723,11 +729,11 @@ def plan_batches(tasks: list[tuple[str, dict]], todo: list[int], batch: int) -> 
 
 
 def _evaluate_batch(items: list[tuple[str, dict]], budget: str, device: Any, seed: int, witness_dir: str,
-                    certify: dict | None = None) -> list[list[dict]]:
+                    certify: dict | None = None, corpus: tuple[str, ...] = ()) -> list[list[dict]]:
     """Records of several settings (one list per setting, in order), their SLQC searches batched."""
     if len(items) == 1:
-        return [_evaluate_task(items[0][0], items[0][1], budget, device, seed, witness_dir, certify)]
-    checker = Checker(budget, device=device, seed=seed, witness_dir=witness_dir)
+        return [_evaluate_task(items[0][0], items[0][1], budget, device, seed, witness_dir, certify, corpus)]
+    checker = Checker(budget, device=device, seed=seed, witness_dir=witness_dir, corpus=corpus)
     checker.certify = certify
     out: list[list[dict] | None] = [None] * len(items)
     built: list[tuple[int, Claim, dict, Problem]] = []
@@ -755,8 +761,8 @@ def _evaluate_batch(items: list[tuple[str, dict]], budget: str, device: Any, see
             out[j] = [checker.slqc_record_from(claim, setting, problem, mine[0][1] if mine else None)]
         else:  # a custom evaluation: its declared searches are handed over, anything else it runs itself
             ready = {(req[1], req[2]): r for req, r in mine if isinstance(r, ProbeResult)}  # type: ignore[index]
-            out[j] = _evaluate_with(claim, setting, Checker(budget, device=device, seed=seed, witness_dir=witness_dir),
-                                    certify, ready)
+            out[j] = _evaluate_with(claim, setting, Checker(budget, device=device, seed=seed, witness_dir=witness_dir,
+                                                            corpus=corpus), certify, ready)
     return out  # type: ignore[return-value]
 
 

@@ -40,6 +40,9 @@ def add_parser(sub) -> None:
     p.add_argument("--markdown", metavar="PATH", help="write the summary and the tables as Markdown")
     p.add_argument("--plots", metavar="DIR", help="write per-claim plots of empirical kappa vs eps (log-log)")
     p.add_argument("--witness-dir", metavar="DIR", help="folder for witness .npz files (default: a temporary folder)")
+    p.add_argument("--corpus", metavar="DIR", action="append", default=[],
+                   help="folder of earlier witness files, read only (repeatable; e.g. docs/check_witnesses): each "
+                        "setting's earlier witness point is re-evaluated as a candidate, as is one in --witness-dir")
     p.add_argument("--journal", metavar="PATH",
                    help="JSON-lines journal, one line per finished setting (default: the --json path with "
                         "suffix .jsonl, else journal.jsonl in the witness folder)")
@@ -98,6 +101,9 @@ def validate(args: argparse.Namespace) -> None:
         C.output_file(opt, path)
     for opt, path in (("--plots", args.plots), ("--witness-dir", args.witness_dir)):
         C.output_dir(opt, path)
+    for path in args.corpus:
+        if not os.path.isdir(path):
+            raise ValueError(f"--corpus {path}: no such folder")
     if args.insert_summary:
         C.input_file("--insert-summary", args.insert_summary)
         with open(args.insert_summary, encoding="utf-8") as fh:
@@ -174,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
         records = run_check(args.claims, budget=args.budget, device=args.device, seed=args.seed,
                             witness_dir=witness_dir, progress=not args.no_progress, jobs=args.jobs, journal=journal,
                             resume=args.resume, certify=CERTIFY_OPTIONS if args.certify else None,
-                            executor=args.executor, address=args.address, batch=args.batch)
+                            executor=args.executor, address=args.address, batch=args.batch, corpus=args.corpus)
         records += _falsify_records(args, witness_dir) if args.falsify else []
     except Interrupted as stop:
         meta.update(seconds=time.perf_counter() - t0, interrupted=True, done=stop.done, total=stop.total,

@@ -13,6 +13,7 @@ import dataclasses
 import os
 
 import numpy as np
+import pytest
 
 from slqc.check import Checker
 from slqc.claims import get_claim
@@ -48,7 +49,7 @@ def test_an_earlier_witness_keeps_the_violation_that_the_search_missed(tmp_path)
                                                                   _blind(problem, float(setting["eps"])))
     assert again["verdict"] == "violated" and again["no_kappa_point"]
     assert "an earlier run's witness" in again["note"]
-    assert again["searched"]["earlier_witness"] == witness_name(claim.name, dict(setting), "")
+    assert again["searched"]["earlier_witness"] == os.path.join(str(tmp_path), witness_name(claim.name, dict(setting), ""))
     assert again["witness_check"]["fails"]  # the numpy re-check confirms the point again
 
 
@@ -91,3 +92,38 @@ def test_the_point_is_re_evaluated_not_trusted(tmp_path):
                                                                  _blind(problem, float(setting["eps"])))
     assert rec["verdict"] != "violated" and "earlier run" not in rec["note"]
     assert rec["searched"]["earlier_witness"]  # read, evaluated, and not worse than the search
+
+
+def test_a_read_only_corpus_folder_serves_a_fresh_witness_folder(tmp_path):
+    """``--corpus DIR``: the witness files of a published run seed a run that writes elsewhere."""
+    claim, setting, problem, _ = _violated_setting(tmp_path / "published")
+    fresh = tmp_path / "fresh"
+    before = sorted(os.listdir(tmp_path / "published"))
+    rec = Checker("quick", witness_dir=str(fresh), corpus=[str(tmp_path / "published")]).slqc_record(
+        claim, setting, problem, _blind(problem, float(setting["eps"])))
+    assert rec["verdict"] == "violated" and "an earlier run's witness" in rec["note"]
+    assert rec["searched"]["earlier_witness"].startswith(str(tmp_path / "published"))
+    assert rec["witness"].startswith(str(fresh))  # this run's witness goes to its own folder
+    assert sorted(os.listdir(tmp_path / "published")) == before  # the corpus is only read
+
+
+def test_corpus_option_of_the_cli(tmp_path, capsys):
+    from slqc import cli
+
+    assert cli.main(["check", "cor1", "--budget", "quick", "--jobs", "1", "--no-progress", "--corpus",
+                     str(tmp_path / "missing")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--corpus" in err[0]
+
+
+@pytest.mark.parametrize("batch", [1, 16])
+def test_run_check_hands_the_corpus_to_every_worker(tmp_path, batch):
+    from slqc.check import run_check
+
+    first = run_check(["cor1"], budget="quick", progress=False, jobs=1, witness_dir=str(tmp_path / "a"))
+    violated = {r["label"] for r in first if r["verdict"] == "violated"}
+    assert violated
+    again = run_check(["cor1"], budget="quick", progress=False, jobs=1, batch=batch, witness_dir=str(tmp_path / "b"),
+                      corpus=[str(tmp_path / "a")])
+    seen = {r["label"] for r in again if str(r["searched"].get("earlier_witness", "")).startswith(str(tmp_path / "a"))}
+    assert seen == violated
