@@ -76,18 +76,19 @@ def exact_rise(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor | None:
     return None
 
 
-def two_slopes(t: torch.Tensor, a, b, d=None) -> torch.Tensor:
+def two_slopes(t: torch.Tensor, a, b, d=None, out: torch.Tensor | None = None) -> torch.Tensor:
     """g(t) = a for t < 0 (and NaN), b for t >= 0, to the last bit; constant for autograd (g' = 0).
 
     a, b (and d) are numbers or tensors broadcastable to t (per-instance slopes). With d
     (:func:`exact_rise`: a + d == b exactly) g = [t >= 0] d + a; without it
     g = [t >= 0] b + (1 - [t >= 0]) a, where one product is an exact 0. Either way ``g * t``
     equals ``where(t >= 0, b t, a t)``. The comparison is written straight into a float
-    tensor; on CPU this is several times faster than ``torch.where``.
+    tensor (``out``, a float buffer of t's shape, when given); on CPU this is several times faster
+    than ``torch.where``.
     """
     t = t.detach()
     try:
-        ge = torch.ge(t, 0, out=torch.empty_like(t))
+        ge = torch.ge(t, 0, out=torch.empty_like(t) if out is None else out)
     except RuntimeError:  # torch.func transforms (vmap) take no out=
         ge = (t >= 0).to(t.dtype)
     if d is not None:

@@ -246,11 +246,7 @@ class GLMObjective:
                     torch.mm(Wb, Xt[:, s:s + c], out=t)
                 Yc = Yb[s:s + c]
                 if piecewise_linear:
-                    torch.ge(t, 0, out=sg)  # s = 1{t >= 0}; subgradient g = a + rise s, a or b to the last bit
-                    if rise is not None:
-                        sg.mul_(rise).add_(a)
-                    else:
-                        sg.copy_(two_slopes(t, a, b))
+                    two_slopes(t, a, b, rise, out=sg)  # the subgradient g, a or b to the last bit
                     t.mul_(sg).sub_(Yc)  # t <- phi(t) - y = g * t - y  (phi(t) = g(t) t)
                 else:
                     sg.copy_(self.act.grad(t))

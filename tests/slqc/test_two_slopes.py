@@ -93,3 +93,12 @@ def test_engine_fused_path_uses_exact_slopes(dtype):
     tol = dict(rtol=1e-12, atol=1e-14) if dtype == torch.float64 else dict(rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(v, ref.detach(), **tol)
     torch.testing.assert_close(grad, rg, **tol)
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_out_buffer_is_written_and_returned(exact):
+    a, b = torch.tensor(0.25, dtype=torch.float64), torch.tensor(2.0, dtype=torch.float64)
+    t = _t(torch.float64)
+    buf = torch.full_like(t, 9.0)
+    got = two_slopes(t, a, b, exact_rise(a, b) if exact else None, out=buf)
+    assert got.data_ptr() == buf.data_ptr() and _same(buf, torch.where(t >= 0, b, a))
