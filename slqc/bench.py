@@ -30,6 +30,7 @@ Further sections (``slqc bench --throughput``, ``slqc bench --device cuda``):
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from typing import Callable
@@ -219,13 +220,45 @@ def _run_batching(budget: str, batch: int, repeats: int, claims, progress: bool)
     c1, cb = statistics.median(cpu["one_at_a_time"]), statistics.median(cpu["batched"])
     m1 = sum(min(pb["cpu"]["one_at_a_time"]) for pb in per_batch)
     mb = sum(min(pb["cpu"]["batched"]) for pb in per_batch)
+    ceiling = batching_ceiling(per_batch)
     return {"budget": budget, "batch": batch, "jobs": 1, "threads": torch.get_num_threads(), "repeats": repeats,
             "seconds": {"one_at_a_time": one, "batched": bat}, "cpu_seconds": {"one_at_a_time": c1, "batched": cb},
             "min_cpu_seconds": {"one_at_a_time": m1, "batched": mb},
             "runs": wall, "cpu_runs": cpu, "speedup": one / bat, "speedup_cpu": c1 / cb, "speedup_min_cpu": m1 / mb,
             "target": BATCHING_TARGET, "meets_target": one / bat >= BATCHING_TARGET,
-            "per_batch": per_batch, "records": len(flat["batched"]), "agree": same, "disagree": diff,
-            "identical": ident}
+            "per_batch": per_batch, "ceiling": ceiling, "records": len(flat["batched"]), "agree": same,
+            "disagree": diff, "identical": ident}
+
+
+def batching_ceiling(per_batch: list[dict]) -> dict:
+    """What any plan of instance batching could reach at the measured costs: a model fitted to the bench.
+
+    Each batch of B >= 2 settings gets the line T(b) = O + c b through its two fastest timings
+    (B settings one at a time cost B T(1), as one batch T(B)): O = (one - batched) / (B - 1) is
+    the shared cost (the search's control work, paid once per batch), c = (batched - O) / B the
+    cost per instance (arithmetic, which no batching shares); a batch that ran slower batched
+    than one at a time (noise) gets O = 0 and c = one / B. A batch of one is counted whole as
+    per-instance cost. The ceiling is the speed-up of a single batch of every setting that pays the
+    largest fitted O once: sum one / (max O + sum B c). Fills ``shared_cpu`` and
+    ``per_instance_cpu`` into each batch (None for O of a batch of one).
+
+    Returns:
+        ``{"one_at_a_time": s, "one_batch": s, "speedup": x}`` in CPU seconds (fastest repeats).
+    """
+    one, per_inst, shared = 0.0, 0.0, [0.0]
+    for pb in per_batch:
+        a, b, n = min(pb["cpu"]["one_at_a_time"]), min(pb["cpu"]["batched"]), int(pb["size"])
+        if n >= 2:
+            o = max(0.0, (a - b) / (n - 1))
+            c = max(0.0, min(b - o, a) / n)  # never above the cost one at a time (a noisy batched run)
+            shared.append(o)
+        else:
+            o, c = None, a
+        pb["shared_cpu"], pb["per_instance_cpu"] = o, c
+        one += a
+        per_inst += n * c
+    best = max(shared) + per_inst
+    return {"one_at_a_time": one, "one_batch": best, "speedup": one / best if best > 0 else math.inf}
 
 
 def _warm_up(claims) -> None:
@@ -279,7 +312,13 @@ def print_batching(r: dict) -> None:
           + (f"; DISAGREE: {', '.join(r['disagree'])}" if r["disagree"] else ""))
     for pb in r["per_batch"]:
         a, b = min(pb["cpu"]["one_at_a_time"]), min(pb["cpu"]["batched"])
-        print(f"  {pb['size']:2d} settings ({', '.join(pb['claims'])}): {a:.2f} vs {b:.2f} CPU s, {a / b:.2f}x")
+        fit = (f"; shared {pb['shared_cpu']:.3f} + {pb['per_instance_cpu']:.3f} per instance"
+               if pb.get("shared_cpu") is not None else "")
+        print(f"  {pb['size']:2d} settings ({', '.join(pb['claims'])}): {a:.2f} vs {b:.2f} CPU s, {a / b:.2f}x{fit}")
+    if "ceiling" in r:
+        c = r["ceiling"]
+        print(f"  ceiling at these costs (every setting in one batch, the largest shared cost paid once): "
+              f"{c['one_at_a_time']:.2f} vs {c['one_batch']:.2f} CPU s, {c['speedup']:.2f}x")
     i = r["identical"]
     print(f"  best case, {i['B']} identical instances of the first quick {i['claim']} setting: "
           f"{i['cpu_s_per_instance_alone']:.3f} CPU s per instance alone, {i['cpu_s_per_instance_batched']:.3f} "

@@ -319,5 +319,27 @@ def test_batching_bench_reports_the_ratio_of_its_own_timings():
         total = sum(pb["cpu"][side][0] for pb in r["per_batch"])
         assert r["cpu_runs"][side][0] == pytest.approx(total, rel=1e-12)
         assert r["min_cpu_seconds"][side] == pytest.approx(total, rel=1e-12)  # one repeat: its minimum
+    assert r["ceiling"]["one_at_a_time"] == pytest.approx(r["min_cpu_seconds"]["one_at_a_time"], rel=1e-12)
     with pytest.raises(ValueError):
         run_batching(batch=1)
+
+
+def test_batching_ceiling_fits_each_batch_through_its_two_timings():
+    from slqc.bench import batching_ceiling
+
+    # T(b) = O + c b: a batch of 4 with O = 1, c = 0.5 costs 4 * 1.5 = 6 one at a time and 3 batched;
+    # a batch of 2 with O = 2, c = 1: 6 and 4; a batch of one (5 s) counts whole
+    per_batch = [{"size": 4, "cpu": {"one_at_a_time": [6.5, 6.0], "batched": [3.0, 3.2]}},
+                 {"size": 2, "cpu": {"one_at_a_time": [6.0], "batched": [4.0]}},
+                 {"size": 1, "cpu": {"one_at_a_time": [5.0], "batched": [5.1]}}]
+    c = batching_ceiling(per_batch)
+    assert [pb["shared_cpu"] for pb in per_batch] == [pytest.approx(1.0), pytest.approx(2.0), None]
+    assert [pb["per_instance_cpu"] for pb in per_batch] == [pytest.approx(0.5), pytest.approx(1.0), 5.0]
+    # one batch of everything: the largest shared cost once, 4 * 0.5 + 2 * 1 + 5 per instance
+    assert c["one_at_a_time"] == pytest.approx(17.0)
+    assert c["one_batch"] == pytest.approx(2.0 + 2.0 + 2.0 + 5.0)
+    assert c["speedup"] == pytest.approx(17.0 / 11.0)
+    # no shared cost at all (batched as slow as one at a time, or slower): the ceiling is 1
+    for batched in (3.0, 3.6):
+        flat = batching_ceiling([{"size": 3, "cpu": {"one_at_a_time": [3.0], "batched": [batched]}}])
+        assert flat["speedup"] == pytest.approx(1.0)
