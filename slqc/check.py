@@ -164,7 +164,9 @@ class Checker:
         if budget is None:
             budget = self.draw_budget if draws else self.probe_budget
         seeds = self.seeds[:1] if draws else self.seeds
-        return probe_seeds(problem, eps, seeds, budget=budget, kappa_stop=kappa_stop, device=self.device)
+        res = probe_seeds(problem, eps, seeds, budget=search_budget(budget, problem), kappa_stop=kappa_stop,
+                          device=self.device)
+        return _scaled_note(res, problem)
 
     def probe_many(self, problems: list[Problem], eps: float, kappa_stop: float | None = None,
                    budget: str | None = None) -> list[ProbeResult]:
@@ -181,13 +183,15 @@ class Checker:
         if budget is None:
             budget = self.draw_budget if draws else self.probe_budget
         seeds = self.seeds[:1] if draws else self.seeds
+        if len({_scale_key(p) for p in problems}) > 1:
+            raise ValueError("probe_many: the problems ask for different search budgets (Problem.search)")
         outs = probe_batch([p.f for p in problems], [p.z for p in problems], eps, [p.radius for p in problems],
-                           centers=[p.center for p in problems], budget=budget, seed=list(seeds),
-                           device=self.device, kappa_stop=kappa_stop)
+                           centers=[p.center for p in problems], budget=search_budget(budget, problems[0]),
+                           seed=list(seeds), device=self.device, kappa_stop=kappa_stop)
         for r in outs:
             if isinstance(r, Exception):
                 raise r
-        return outs  # type: ignore[return-value]
+        return [_scaled_note(r, p) for r, p in zip(outs, problems)]  # type: ignore[arg-type]
 
     def save_witness(self, claim: Claim, setting: Mapping[str, Any], problem: Problem, x: Any, eps: float,
                      kappa: float, tag: str = "", kind: str = "slqc", bound: float | None = None,
@@ -332,19 +336,20 @@ class Checker:
             if req is None:
                 continue
             z = torch.as_tensor(req[0].z)
-            key = ("shape", tuple(z.shape), z.dtype, str(z.device)) if batch_key(req[0].f) is not None else ("alone", i)
+            key = (("shape", tuple(z.shape), z.dtype, str(z.device), _scale_key(req[0]))
+                   if batch_key(req[0].f) is not None else ("alone", i))
             groups.setdefault(key, []).append(i)
         for idx in groups.values():
             probs = [requests[i][0] for i in idx]  # type: ignore[index]
             try:
                 outs = probe_batch([p.f for p in probs], [p.z for p in probs], [requests[i][1] for i in idx],
                                    [p.radius for p in probs], centers=[p.center for p in probs],
-                                   budget=self.probe_budget, seed=list(self.seeds), device=self.device,
-                                   kappa_stop=[requests[i][2] for i in idx])
+                                   budget=search_budget(self.probe_budget, probs[0]), seed=list(self.seeds),
+                                   device=self.device, kappa_stop=[requests[i][2] for i in idx])
             except ValueError:  # the batch as a whole refused: one at a time, each with its own error
                 outs = [None] * len(idx)
-            for i, r in zip(idx, outs):
-                results[i] = r
+            for i, p, r in zip(idx, probs, outs):
+                results[i] = _scaled_note(r, p)
         return results
 
     def slqc_records(self, items: list[tuple[Claim, Mapping[str, Any], Problem]]) -> list[dict]:
@@ -506,7 +511,40 @@ class Checker:
 _SAVE_PARAMS = frozenset(inspect.signature(save_witness).parameters)
 
 
-def probe_seeds(problem: Problem, eps: float, seeds: Iterable[int], budget: str, kappa_stop: float | None = None,
+def search_budget(budget: Any, problem: Problem) -> Any:
+    """The search budget ``budget`` as this problem needs it: the same name, or, where the problem
+    asks for more of some entries (``Problem.search``: entry -> factor), the named budget's numbers
+    with those entries multiplied.
+
+    Raises:
+        ValueError: a factor for an entry the budget does not have, or a factor that is not > 0.
+    """
+    scale = getattr(problem, "search", None) or {}
+    if not scale or not isinstance(budget, str):
+        return budget
+    from .search import BUDGETS as SEARCH_BUDGETS
+
+    cfg = dict(SEARCH_BUDGETS[budget])
+    for k, f in scale.items():
+        if k not in cfg or not positive_finite(f):
+            raise ValueError(f"Problem.search: {k}={f!r}; give factors > 0 for entries of {', '.join(cfg)}")
+        cfg[k] = max(1, int(round(cfg[k] * float(f))))
+    return cfg
+
+
+def _scale_key(problem: Problem) -> tuple:
+    return tuple(sorted((getattr(problem, "search", None) or {}).items()))
+
+
+def _scaled_note(res: Any, problem: Problem) -> Any:
+    """A search result with the problem's budget factors noted in ``searched.budget_scale`` (when it has any)."""
+    scale = getattr(problem, "search", None) or {}
+    if scale and isinstance(res, ProbeResult):
+        res.searched["budget_scale"] = dict(scale)
+    return res
+
+
+def probe_seeds(problem: Problem, eps: float, seeds: Iterable[int], budget: Any, kappa_stop: float | None = None,
                 device: Any = None) -> ProbeResult:
     """The worst result of the search over several seeds (stops at the first violation / excess).
 
@@ -514,7 +552,7 @@ def probe_seeds(problem: Problem, eps: float, seeds: Iterable[int], budget: str,
         problem: the instance (objective, z, domain).
         eps: eps of the definition.
         seeds: search seeds, run in order.
-        budget: search budget name.
+        budget: search budget: a name, or its numbers (see :func:`search_budget`).
         kappa_stop: stop at a point needing more than this kappa.
         device: torch device.
 

@@ -19,7 +19,8 @@ over many points:
    ball points, and towards the best points so far); a grid on the part of each ray inside
    the ball finds the first crossing of the level set, and bisection moves onto it from above.
 3. ``ascent``: the ball is split into regions (nearest of ``starts`` Sobol anchor points);
-   two ascents start from the best points of every region:
+   two ascents start from the best points of every region (``starts`` of them for the kappa
+   ascent, ``vstarts`` for the violation ascent; beyond one per region, the best overall):
 
    * ``ascent_kappa``: projected normalized-gradient ascent on log kappa_min (a second
      autograd pass), with per-point step sizes, and a retraction along the ray from z back
@@ -74,10 +75,12 @@ from .stack import stack_objectives
 
 BUDGETS: dict[str, dict[str, int]] = {
     # samples: ball samples; rays: rays from z; grid: points per ray before bisection;
-    # bisect: bisection steps; starts: ascent starts (and regions); steps: ascent iterations.
-    "quick": dict(samples=2048, rays=256, grid=24, bisect=40, starts=32, steps=80),
-    "standard": dict(samples=8192, rays=1024, grid=32, bisect=50, starts=128, steps=200),
-    "thorough": dict(samples=65536, rays=8192, grid=48, bisect=60, starts=1024, steps=500),
+    # bisect: bisection steps; starts: ascent starts (and regions); steps: ascent iterations;
+    # vstarts: starts of the violation ascent (half the ascent starts; a claim's problems may ask
+    # for more through ``Problem.search``, see :mod:`slqc.claims.base`).
+    "quick": dict(samples=2048, rays=256, grid=24, bisect=40, starts=32, steps=80, vstarts=16),
+    "standard": dict(samples=8192, rays=1024, grid=32, bisect=50, starts=128, steps=200, vstarts=64),
+    "thorough": dict(samples=65536, rays=8192, grid=48, bisect=60, starts=1024, steps=500, vstarts=512),
 }
 
 # Names of the strategies a full search runs (``ProbeResult.searched["strategies"]``).
@@ -876,7 +879,7 @@ def _ascent_stage(S: _Search, cfg: dict, parts: list[dict], bar) -> None:
         kst[b] = ks
         Sb = Sc[b]
         vst[b] = _region_best(X[b], torch.where(torch.isfinite(Sb), -Sb, torch.full_like(Sb, -math.inf)), anchors[b],
-                              max(1, n // 2))
+                              max(1, cfg["vstarts"]))
     live = list(S.live)
     kx, kv = _pad(kst, S.n, S.dt, S.dev)
     vx, vv = _pad(vst, S.n, S.dt, S.dev)
@@ -999,6 +1002,8 @@ def _budget(budget: Any) -> tuple[dict, str]:
         if unknown:
             raise ValueError(f"unknown budget keys {sorted(unknown)}; allowed: {', '.join(BUDGETS['quick'])}")
         cfg = {**BUDGETS["quick"], **{k: int(v) for k, v in budget.items()}}
+        if "vstarts" not in budget:  # half the ascent starts, as in every named budget
+            cfg["vstarts"] = max(1, cfg["starts"] // 2)
         if min(cfg.values()) < 1:
             raise ValueError("budget entries must be >= 1")
         return cfg, "custom"

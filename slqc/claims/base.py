@@ -60,6 +60,9 @@ class Problem:
         candidates: extra points (P, *z.shape) of the domain that the check evaluates
             besides the search: analytic guesses at the worst case (see
             :func:`slqc.claims._build.candidate_points`), or None.
+        search: entries of the search budget (:data:`slqc.search.BUDGETS`) that this instance
+            needs more of, as factors, e.g. ``{"vstarts": 4}``; the check multiplies its plan's
+            budget by them and says so in each record (``searched.budget_scale``).
     """
 
     f: Any
@@ -75,6 +78,7 @@ class Problem:
     gap_upper: float | None = None
     info: dict = field(default_factory=dict)
     candidates: torch.Tensor | None = None
+    search: dict = field(default_factory=dict)
 
 
 class CheckerAPI(Protocol):
