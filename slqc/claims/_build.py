@@ -198,7 +198,7 @@ def one_hidden_problem(setting: Mapping[str, Any], device: Any = None) -> Proble
              "outputs_1d": p.Y.ndim == 1}
     info = {"W1star_norm": _norm(z), "W2star_norm": _norm(p.W2_star), "w2_norm": _norm(obj.W2), "f_z": fz,
             "label_min": float(p.Y.min()), "label_max": float(p.Y.max())}
-    # the no-kappa regions of these instances are narrow and far from W1*: 4x the violation ascent's
+    # the no-kappa regions of these instances are narrow and near the sphere: 4x the violation ascent's
     # starts finds more of them at little cost (docs/check.md, "Violation starts")
     return _to_device(Problem(f=obj, z=z, radius=W1, X=p.X, Y=p.Y, model=model, W2=obj.W2, W2_star=p.W2_star,
                               hypotheses=hyp, gap_upper=gap_upper, info=info,
