@@ -50,7 +50,7 @@ import torch
 
 from .activations import get_activation
 from .claims import get_claim
-from .claims._build import candidate_points
+from .claims._build import ONE_HIDDEN_SEARCH, candidate_points
 from .definitions import kappa_from_terms, slqc_terms
 from .models import GLMObjective, OneHiddenObjective
 from .stack import stack_objectives
@@ -105,6 +105,11 @@ class Instance:
     @property
     def family(self) -> str:
         return "one_hidden" if self.claim in ("thm4", "thm5") else "glm"
+
+    @property
+    def search(self) -> dict:
+        """Search budget factors, as the check's problems of its claim ask for (``Problem.search``)."""
+        return dict(ONE_HIDDEN_SEARCH) if self.family == "one_hidden" else {}
 
     @property
     def radius(self) -> float:
@@ -453,19 +458,20 @@ def evaluate_many(insts: list[Instance], budget: Any, seeds: list[list[int]], de
     :func:`slqc.search.probe_batch`); each evaluation equals that of the instance alone up to
     float rounding.
     """
+    from .check import search_budget
     from .search import probe_batch
 
     t0 = time.perf_counter()
     out: list[Evaluation | None] = [None] * len(insts)
     groups: dict[tuple, list[int]] = {}
     for i, inst in enumerate(insts):
-        groups.setdefault(inst.shape_key(), []).append(i)
+        groups.setdefault(inst.shape_key(), []).append(i)  # one family per group, so one set of factors
     for idx in groups.values():
         fs = [objective_of(insts[i], device)[0] for i in idx]
         zs = [insts[i].z.to(fs[0].X.device) for i in idx]
         eps = [float(insts[i].setting["eps"]) for i in idx]
-        res = probe_batch(fs, zs, eps, [insts[i].radius for i in idx], budget=budget, device=device,
-                          instance_seeds=[[int(s) for s in seeds[i]] for i in idx])
+        res = probe_batch(fs, zs, eps, [insts[i].radius for i in idx], budget=search_budget(budget, insts[idx[0]]),
+                          device=device, instance_seeds=[[int(s) for s in seeds[i]] for i in idx])
         for i, f, z, e, r in zip(idx, fs, zs, eps, res):
             if isinstance(r, Exception):
                 raise r
@@ -498,6 +504,8 @@ def _with_candidates(inst: Instance, f, z: torch.Tensor, eps: float, res, budget
     ev.points = points
     ev.searched = {"budget": budget if isinstance(budget, str) else dict(budget), "seeds": list(seeds),
                    "strategies": strategies, "candidates": True}
+    if isinstance(budget, str) and inst.search:
+        ev.searched["budget_scale"] = inst.search
     return ev
 
 

@@ -92,3 +92,27 @@ def test_standard_search_finds_the_theorem5_no_kappa_point_it_used_to_miss():
     fx, g = objective(model, X, Y, x, W2)
     assert np.linalg.norm(x) <= 1.0 + 1e-12  # in the domain B(0, W1)
     assert fx - fz > 1e-4 and float((g * (x - z)).sum()) <= 0.0
+
+
+def test_adversary_searches_one_hidden_instances_with_the_same_factors(monkeypatch):
+    from slqc.falsify import evaluate_many, random_instance
+
+    seen = []
+    real = search.probe_batch
+
+    def spy(*a, budget=None, **k):
+        seen.append(budget)
+        return real(*a, budget=budget, **k)
+
+    monkeypatch.setattr(search, "probe_batch", spy)
+    g = torch.Generator().manual_seed(0)
+    oh, glm = random_instance("thm4", g, "i0"), random_instance("thm1", g, "i1")
+    assert oh.search == ONE_HIDDEN_SEARCH and glm.search == {}
+    tiny = {"samples": 64, "rays": 8, "grid": 8, "bisect": 10, "starts": 2, "steps": 3}
+    evs = evaluate_many([oh, glm], "quick", [[0], [0]])
+    assert sorted(seen, key=str) == sorted([{**BUDGETS["quick"], "vstarts": 4 * BUDGETS["quick"]["vstarts"]},
+                                            "quick"], key=str)
+    assert evs[0].searched["budget_scale"] == {"vstarts": 4} and "budget_scale" not in evs[1].searched
+    seen.clear()
+    evaluate_many([oh], tiny, [[0]])  # numbers given explicitly (the adversary's inner searches) are kept
+    assert seen == [tiny]
