@@ -43,3 +43,12 @@ def test_readme_property_example_runs_as_written_outside_the_project_conftest(tm
                           timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert f"{sum('def test_' in b for b in blocks)} passed" in proc.stdout
+
+
+def test_docs_state_the_check_defaults_the_code_has():
+    from slqc.check import DEFAULT_BATCH
+
+    check_md = (README.parent / "docs" / "check.md").read_text(encoding="utf-8")
+    assert f"`--batch N` (default {DEFAULT_BATCH})" in check_md
+    readme = README.read_text(encoding="utf-8")
+    assert f"default\n{DEFAULT_BATCH};" in readme or f"default {DEFAULT_BATCH};" in readme
