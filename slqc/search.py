@@ -1032,7 +1032,8 @@ def probe(f, z, eps: float, radius: float, center=None, budget: str = "quick", s
         radius: radius R > 0 of the domain.
         center: centre of the domain; the origin by default (the paper's B(0, W)).
         budget: ``quick``, ``standard`` or ``thorough`` (see :data:`BUDGETS`), or a dict that
-            overrides some keys of ``quick`` (e.g. ``{"samples": 512, "steps": 20}``).
+            overrides some keys of ``quick`` (e.g. ``{"samples": 512, "steps": 20}``; ``vstarts``,
+            when not given, is half of ``starts``).
         seed: RNG seed of the search, or a sequence of seeds: one full search per seed, the
             worst case over them is kept (the search stops early once a violation or a
             kappa above ``kappa_stop`` is found). Reproducible for fixed seeds.
