@@ -7,7 +7,8 @@ such setting (of the claims named) the `thorough` probe budget (3 seeds, 8x the 
 `slqc check` uses for that setting. Those files then seed the next check through `--corpus` or
 `--witness-dir` (each point is re-evaluated there; `slqc verify` re-checks the file).
 
-Usage (one JSON line per setting; split the list over processes with --part / --parts):
+Usage (one JSON line per setting; split the list over processes with --part / --parts; --budget
+picks another probe budget of the check, e.g. `standard` to audit a quick run):
 
     python docs/audit_thorough.py --results docs/check_results.json --claims thm4,thm5 --out DIR [--part 0 --parts 2]
 """
@@ -27,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True, help="folder for the witness files found")
     p.add_argument("--part", type=int, default=0)
     p.add_argument("--parts", type=int, default=1)
+    p.add_argument("--budget", default="thorough", choices=("quick", "standard", "thorough"),
+                   help="the check budget whose probe plan re-searches each setting (default: thorough)")
     args = p.parse_args(argv)
     if not 0 <= args.part < args.parts:
         print(f"audit_thorough: need 0 <= --part < --parts, got {args.part} and {args.parts}", file=sys.stderr)
@@ -53,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     todo = [(r["claim"], r["setting"]) for r in records
             if r["claim"] in claims and r["verdict"] == "vacuous"
             and isinstance(r.get("kappa_empirical"), (int, float)) and r["kappa_empirical"] > 0]
-    checker = Checker("thorough", witness_dir=args.out)
+    checker = Checker(args.budget, witness_dir=args.out)
     for name, setting in todo[args.part::args.parts]:
         claim = claims[name]
         problem = claim.build(setting)
@@ -69,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
             out["witness"] = checker.save_witness(
                 claim, setting, problem, res.witness, need[0], claim.kappa(setting), kind="no_kappa",
                 meta={"no_kappa_point": True, "kappa_claimed": claim.kappa(setting),
-                      "found_by": "docs/audit_thorough.py (slqc.probe, thorough budget, on the standard setting)"})
+                      "found_by": f"docs/audit_thorough.py (slqc.probe, {args.budget} budget, on the setting of "
+                                  f"{args.results})"})
         print(json.dumps(out), flush=True)
     return 0
 
