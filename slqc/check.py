@@ -519,7 +519,7 @@ def search_budget(budget: Any, problem: Problem) -> Any:
     Raises:
         ValueError: a factor for an entry the budget does not have, or a factor that is not > 0.
     """
-    scale = getattr(problem, "search", None) or {}
+    scale = _scale(problem)
     if not scale or not isinstance(budget, str):
         return budget
     from .search import BUDGETS as SEARCH_BUDGETS
@@ -532,13 +532,18 @@ def search_budget(budget: Any, problem: Problem) -> Any:
     return cfg
 
 
+def _scale(problem: Any) -> dict:
+    """The problem's search budget factors (``Problem.search``; {} for objects without them)."""
+    return getattr(problem, "search", None) or {}
+
+
 def _scale_key(problem: Problem) -> tuple:
-    return tuple(sorted((getattr(problem, "search", None) or {}).items()))
+    return tuple(sorted(_scale(problem).items()))
 
 
 def _scaled_note(res: Any, problem: Problem) -> Any:
     """A search result with the problem's budget factors noted in ``searched.budget_scale`` (when it has any)."""
-    scale = getattr(problem, "search", None) or {}
+    scale = _scale(problem)
     if scale and isinstance(res, ProbeResult):
         res.searched["budget_scale"] = dict(scale)
     return res
