@@ -20,7 +20,7 @@ ReLU, kappa = 2 b^3 W / a) and of Hazan et al. (sigmoid, kappa = e^{||w*||}). Ea
 uses the claimed kappa and, separately, the empirical kappa measured by the probe (the
 smallest kappa for which the SLQC hypothesis of Theorem 8 holds on the domain).
 
-The loop is plain torch float64 on the CPU (independent of ``dante/``), with the activations
+The loop is plain float64 on the CPU (numpy or torch; independent of ``dante/``), with the activations
 of :mod:`slqc.activations`: w <- w - eta g / ||g||. The theorem assumes SLQC on B(0, W) only;
 NGD has no projection, so iterates may leave the ball. A failure is a violation only when the
 run stayed in the ball (its witness is then an iterate inside it); a run that left the ball
@@ -62,10 +62,10 @@ def ngd(X: torch.Tensor, y: torch.Tensor, act: Activation, w1: torch.Tensor, f_s
     """Full-batch normalized gradient descent on f(w) = mean (y - phi(Xw))^2 (Algorithm 1, f_t = f).
 
     The iterations are sequential; for the piecewise-linear activations (generalized ReLU,
-    ReLU, identity) they run in numpy on the host, whose per-operation cost on vectors of
-    this size is about a quarter of torch's (the loop is bound by dispatch, not arithmetic;
-    :func:`_ngd_torch` is the torch twin; after 3000 steps the tests find gaps equal to 1e-10 and
-    iterates to 1e-7).
+    ReLU, identity) and the sigmoid they run in numpy on the host, whose per-operation cost on
+    vectors of this size is about a quarter of torch's (the loop is bound by dispatch, not
+    arithmetic; :func:`_ngd_torch` is the torch twin and runs every other activation; after 3000
+    steps the tests find gaps equal to 1e-10 and iterates to 1e-7).
 
     Args:
         X: (m, d); y: (m,); act: the activation (:mod:`slqc.activations`, its ``grad`` is the
@@ -79,7 +79,8 @@ def ngd(X: torch.Tensor, y: torch.Tensor, act: Activation, w1: torch.Tensor, f_s
         iterates inside B(0, radius)), ``last_gap``/``last_w``, ``max_norm`` (largest ||w_t||)
         and ``iterations``.
     """
-    if act.name not in ("generalized_relu", "relu", "identity"):
+    sigmoid = act.name == "sigmoid"
+    if act.name not in ("generalized_relu", "relu", "identity") and not sigmoid:
         return _ngd_torch(X, y, act, w1, f_star, eta, T, targets, radius)
     Xn = X.detach().cpu().to(torch.float64).numpy()
     XT = np.ascontiguousarray(Xn.T)
@@ -89,8 +90,14 @@ def ngd(X: torch.Tensor, y: torch.Tensor, act: Activation, w1: torch.Tensor, f_s
 
     def mse_and_grad(w: np.ndarray) -> tuple[float, np.ndarray]:
         pre = Xn @ w
-        g = np.where(pre >= 0, b, a)  # the paper's subgradient, g(0) = b
-        r = g * pre - yn  # phi(t) = g(t) t
+        if sigmoid:  # phi = 1 / (1 + e^-t) (e^-t may overflow to inf: phi = 0), phi' = phi (1 - phi)
+            with np.errstate(over="ignore"):
+                p = 1.0 / (1.0 + np.exp(-pre))
+            g = p * (1.0 - p)
+            r = p - yn
+        else:
+            g = np.where(pre >= 0, b, a)  # the paper's subgradient, g(0) = b
+            r = g * pre - yn  # phi(t) = g(t) t
         return float(r @ r) / m, XT @ (r * g) * (2.0 / m)
 
     w1n = w1.detach().cpu().to(torch.float64).numpy().copy()

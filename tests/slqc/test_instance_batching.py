@@ -226,9 +226,10 @@ def test_batch_below_one_is_one_line_exit_2(tmp_path, capsys):
     assert len(err) == 1 and "--batch" in err[0]
 
 
-@pytest.mark.parametrize("act", ["generalized_relu", "relu"])
+@pytest.mark.parametrize("act", ["generalized_relu", "relu", "sigmoid"])
 def test_ngd_numpy_loop_equals_its_torch_twin(act):
-    """Theorem 8's NGD runs in numpy for piecewise-linear activations; the torch loop is the reference."""
+    """Theorem 8's NGD runs in numpy for piecewise-linear activations and the sigmoid; the torch loop
+    (torch.sigmoid, the activations of slqc.activations) is the reference."""
     from slqc.claims.sngd import _ngd_torch, ngd
 
     g = torch.Generator().manual_seed(3)
@@ -245,6 +246,26 @@ def test_ngd_numpy_loop_equals_its_torch_twin(act):
     for key in ("best_w", "last_w", "best_in_w"):
         torch.testing.assert_close(one[key], two[key], rtol=1e-7, atol=1e-9)  # 3000 normalized steps of rounding
     assert one["first"]["a"] is not None  # the run does descend
+
+
+def test_ngd_numpy_sigmoid_saturates_like_torch():
+    """Pre-activations of +-1000: e^-t overflows in numpy (phi = 0, no warning raised); the runs still agree."""
+    import warnings
+
+    from slqc.claims.sngd import _ngd_torch, ngd
+
+    g = torch.Generator().manual_seed(5)
+    X = torch.randn(32, 4, generator=g, dtype=DT) * 300
+    A = get_activation("sigmoid")
+    y = torch.rand(32, generator=g, dtype=DT)
+    w1 = torch.randn(4, generator=g, dtype=DT)
+    assert float((X @ w1).abs().max()) > 750  # e^750 overflows a float64
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        one = ngd(X, y, A, w1, 0.0, 0.05, 200, {"a": 0.1})
+    two = _ngd_torch(X, y, A, w1, 0.0, 0.05, 200, {"a": 0.1})
+    assert math.isfinite(one["best_gap"]) and one["best_gap"] == pytest.approx(two["best_gap"], rel=1e-12)
+    torch.testing.assert_close(one["last_w"], two["last_w"], rtol=1e-9, atol=1e-12)
 
 
 def test_theorem2_draws_searched_together_give_the_records_of_one_at_a_time():
