@@ -48,7 +48,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 import torch
 from tqdm.auto import tqdm
@@ -693,7 +693,7 @@ def run_check(names: Iterable[str] | None = None, budget: str = "quick", device:
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
-    batches = plan_batches(tasks, todo, int(batch))
+    batches = plan_batches(tasks, todo, int(batch), jobs=int(jobs), costs=weights)
     try:
         for j, recs_list in pool.map_unordered(_evaluate_batch, [([tasks[i] for i in b], *args) for b in batches]):
             for i, recs in zip(batches[j], recs_list):
@@ -751,13 +751,23 @@ def _group_key(name: str, setting: Mapping[str, Any]) -> tuple:
     return ("glm", setting.get("d")) + (() if k in (None, 1) else (k,))
 
 
-def plan_batches(tasks: list[tuple[str, dict]], todo: list[int], batch: int) -> list[list[int]]:
+def plan_batches(tasks: list[tuple[str, dict]], todo: list[int], batch: int, jobs: int = 1,
+                 costs: Sequence[float] | None = None) -> list[list[int]]:
     """Task indices grouped into instance batches of at most ``batch`` (other claims: one per batch).
 
     Settings of batchable claims (:func:`batchable`) with the same :func:`_group_key` (point
     shape) go together, in registry order, whatever their claim, sample count or activation;
     every other setting is a batch of its own.
+
+    With several workers (``jobs`` > 1) and ``costs`` (:func:`expected_cost` of every task), the
+    plan is made for the workers: a group is also cut into batches of at most one worker's fair
+    share of the run, sum(costs of todo) / jobs (contiguous pieces of about equal cost), so that
+    no batch runs longer than the whole run should; and the batches come out costliest first
+    (longest processing time first), so that the last ones to start are short. Otherwise the
+    batches come out in registry order.
     """
+    costs = list(costs) if costs is not None else None
+    share = sum(costs[i] for i in todo) / jobs if costs is not None and jobs > 1 else math.inf
     out: list[list[int]] = []
     groups: dict[tuple, list[int]] = {}
     for i in todo:
@@ -767,8 +777,31 @@ def plan_batches(tasks: list[tuple[str, dict]], todo: list[int], batch: int) -> 
         else:
             out.append([i])
     for idx in groups.values():
-        out.extend(idx[s:s + batch] for s in range(0, len(idx), batch))
+        pieces = -(-len(idx) // batch)
+        if share < math.inf:
+            pieces = max(pieces, math.ceil(sum(costs[i] for i in idx) / share))  # type: ignore[index]
+        out.extend(_split(idx, [1.0] * len(idx) if costs is None else [costs[i] for i in idx], pieces, batch))
+    if share < math.inf:
+        return sorted(out, key=lambda b: (-sum(costs[i] for i in b), b[0]))  # type: ignore[index]
     return sorted(out, key=lambda b: b[0])
+
+
+def _split(idx: list[int], cost: list[float], pieces: int, size: int) -> list[list[int]]:
+    """``idx`` cut into about ``pieces`` contiguous pieces of at most ``size`` and about equal total ``cost``."""
+    target = sum(cost) / max(1, pieces)
+    out: list[list[int]] = []
+    cur: list[int] = []
+    acc = 0.0
+    for i, c in zip(idx, cost):
+        # close the piece when full, or when this task would take it further past the target than short of it
+        if cur and (len(cur) >= size or acc + c - target > target - acc):
+            out.append(cur)
+            cur, acc = [], 0.0
+        cur.append(i)
+        acc += c
+    if cur:
+        out.append(cur)
+    return out
 
 
 def _evaluate_batch(items: list[tuple[str, dict]], budget: str, device: Any, seed: int, witness_dir: str,

@@ -57,7 +57,9 @@ def add_parser(sub) -> None:
                    help="certify an upper bound kappa_upper on each decided record (models the certifier bounds)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
-                   help="worker processes (one torch thread each); 1 runs in this process")
+                   help="worker processes (one torch thread each); 1 runs in this process. With several, the "
+                        "instance batches are cut at one worker's share of the expected cost and run costliest "
+                        "first")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads in this process (default: torch's)")
     p.add_argument("--batch", type=int, default=DEFAULT_BATCH,
                    help="instance batching: up to this many settings of one point shape share one search (SLQC "

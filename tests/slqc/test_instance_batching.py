@@ -11,10 +11,12 @@ import math
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from slqc import cli
 from slqc.activations import get_activation
-from slqc.check import plan_batches, run_check
+from slqc.check import _group_key, plan_batches, run_check
 from slqc.claims import get_claim
 from slqc.models import GLMObjective, OneHiddenObjective
 from slqc.search import probe, probe_batch
@@ -197,6 +199,56 @@ def test_plan_batches_groups_by_shape_and_caps_the_size():
     assert any(len(b) > 1 for b in batches)
     assert any(len(b) > 1 and any(tasks[i][0] == "thm8" for i in b) for b in batches)  # Claim.prefetch
     assert [[i] for i in todo] == plan_batches(tasks, todo, 1)
+
+
+def _makespan(batches, costs, jobs):
+    """The finish time of ``jobs`` workers that take the batches in order, each when it is free."""
+    free = [0.0] * jobs
+    for b in batches:
+        k = free.index(min(free))
+        free[k] += sum(costs[i] for i in b)
+    return max(free)
+
+
+def test_plan_batches_for_several_workers_cuts_at_a_fair_share_and_puts_the_costliest_first():
+    from slqc.check import expected_cost
+
+    tasks = [(c, dict(s, seed=0)) for c in ("thm1", "thm6", "thm8", "thm2", "thm3") for s in get_claim(c).settings("standard")]
+    todo = list(range(len(tasks)))
+    costs = [expected_cost(get_claim(n), s, "standard") for n, s in tasks]
+    jobs = 8
+    share = sum(costs) / jobs
+    plan = plan_batches(tasks, todo, 16, jobs=jobs, costs=costs)
+    assert sorted(i for b in plan for i in b) == todo
+    cost = [sum(costs[i] for i in b) for b in plan]
+    assert cost == sorted(cost, reverse=True)  # longest processing time first
+    assert all(len(b) <= 16 for b in plan)
+    assert all(c <= share * 1.5 or len(b) == 1 for b, c in zip(plan, cost))
+    for b in plan:  # every batch is still one point shape
+        assert len({_group_key(*tasks[i]) for i in b}) == 1
+    # against the plan for one worker, run by the same workers: never worse, and here much better
+    one = plan_batches(tasks, todo, 16)
+    assert max(len(b) for b in one) > 8
+    assert _makespan(plan, costs, jobs) <= _makespan(one, costs, jobs)
+    assert _makespan(plan, costs, jobs) < 0.8 * _makespan(one, costs, jobs)
+    assert _makespan(plan, costs, jobs) <= 1.34 * max(share, max(costs))  # LPT's 4/3 bound, and a bit
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.floats(0.1, 20.0)), min_size=1, max_size=40),
+       st.integers(1, 6), st.integers(1, 9))
+def test_split_keeps_order_size_and_every_task(items, batch, pieces):
+    from slqc.check import _split
+
+    idx = list(range(len(items)))
+    cost = [c for _, c in items]
+    out = _split(idx, cost, pieces, batch)
+    assert [i for b in out for i in b] == idx  # contiguous, in order, nothing lost
+    assert all(1 <= len(b) <= batch for b in out)
+    target = sum(cost) / pieces
+    # a piece passes the target by less than its last task's cost, and only when that was nearer
+    for b in out[:-1]:
+        assert sum(cost[i] for i in b[:-1]) < target or len(b) == 1 or len(b) == batch
 
 
 @pytest.mark.parametrize("claims", [["cor1"], ["thm6", "cor1"], ["thm8", "thm1"]])
