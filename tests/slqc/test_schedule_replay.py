@@ -1,0 +1,99 @@
+"""docs/schedule_replay.py and the cost model behind the batch plan: the replay against hand-worked
+schedules, its fit against the model in slqc.check, and its bad input."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+
+import pytest
+
+from slqc.check import _CLAIM_COST, _COST_D_EXP, _COST_SAMPLES_EXP, _KIND_COST, expected_cost
+from slqc.claims import get_claim
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+JOURNAL = os.path.join(ROOT, "docs", "check_results.jsonl")
+
+
+def _script():
+    path = os.path.join(ROOT, "docs", "schedule_replay.py")
+    spec = importlib.util.spec_from_file_location("schedule_replay", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_makespan_is_the_greedy_schedule_worked_by_hand():
+    mod = _script()
+    secs = [5.0, 3.0, 3.0, 2.0, 2.0, 1.0]
+    # two workers: A runs [0, 1] from 0 to 8; B runs [2] 0-3, [3] 3-5, [4] 5-7, [5] 7-8
+    assert mod.makespan([[0, 1], [2], [3], [4], [5]], secs, 2) == 8.0
+    assert mod.makespan([[0, 1, 2, 3, 4, 5]], secs, 4) == 16.0  # one batch: no parallelism
+    assert mod.makespan([[i] for i in range(6)], secs, 1) == 16.0
+    assert mod.makespan([[5], [4], [3], [2], [1], [0]], secs, 2) == 10.0  # shortest first: the 5 s one starts last
+    assert mod.makespan([[0], [1], [2], [3], [4], [5]], secs, 2) == 8.0  # costliest first
+
+
+def test_task_seconds_counts_shared_seconds_once():
+    mod = _script()
+    thm8 = [{"seconds": 4.0}, {"seconds": 4.0}, {"seconds": 4.0}, {"seconds": 1.5}, {"seconds": 1.5}, {"seconds": 1.5}]
+    assert mod.task_seconds(thm8) == 5.5
+    assert mod.task_seconds([{"seconds": 2.0}, {"seconds": None}]) == 2.0
+
+
+def test_replay_of_the_published_run_plans_better_than_registry_order():
+    out = _script().replay(JOURNAL, "standard", 16, [1, 8, 16])
+    rows = {r["jobs"]: r for r in out["rows"]}
+    total = out["total_seconds"]
+    assert rows[1]["registry"] == pytest.approx(total) and rows[1]["planned"] == pytest.approx(total)
+    for n in (8, 16):
+        r = rows[n]
+        assert r["bound"] <= r["one_at_a_time_lpt"] and r["bound"] <= r["planned"] < r["registry"]
+    assert rows[16]["planned"] < 0.8 * rows[16]["registry"]
+
+
+def test_the_fit_reproduces_the_cost_model_of_slqc_check():
+    got = _script().fit(JOURNAL, "standard")
+    assert got["rms_log_error"] < 0.5
+    # the constants in slqc.check are this fit, rounded, on the published journal
+    assert got["alpha_samples"] == pytest.approx(_COST_SAMPLES_EXP, abs=0.05)
+    assert got["beta_d"] == pytest.approx(_COST_D_EXP, abs=0.05)
+    for name, factor in _CLAIM_COST.items():
+        assert got["claim_factor"][name] == pytest.approx(factor, rel=0.25), name
+
+
+def test_expected_cost_formula_and_fallback():
+    s = {"m": 256, "d": 16, "k": 3}
+    seeds = 2  # the standard budget's search seeds
+    want = _CLAIM_COST["thm7"] * (256 * 3) ** _COST_SAMPLES_EXP * 16 ** _COST_D_EXP * seeds
+    assert expected_cost(get_claim("thm7"), s, "standard") == pytest.approx(want)
+
+    class Custom:
+        name, kind = "not-a-registered-claim", "probability"
+
+    assert expected_cost(Custom(), s, "standard") == pytest.approx(want / _CLAIM_COST["thm7"] * _KIND_COST["probability"])
+    assert expected_cost(get_claim("thm1"), {}, "quick") > 0  # defaults for missing sizes
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
+    mod = _script()
+    assert mod.main(["--jobs", "0"]) == 2
+    assert mod.main(["--jobs", "x"]) == 2
+    assert mod.main(["--journal", str(tmp_path / "missing.jsonl")]) == 2
+    part = tmp_path / "part.jsonl"
+    with open(JOURNAL) as fh:
+        part.write_text("".join(fh.readlines()[:3]))
+    assert mod.main(["--journal", str(part)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 4 and all(line.startswith("schedule_replay: ") for line in err)
+    assert "not in" in err[-1]
+
+
+def test_json_output(tmp_path, capsys):
+    out = tmp_path / "r.json"
+    assert _script().main(["--jobs", "2", "--json", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert data["rows"][0]["jobs"] == 2 and math.isfinite(data["rows"][0]["planned"])
+    assert "| 2 |" in capsys.readouterr().out
