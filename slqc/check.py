@@ -633,7 +633,9 @@ def run_check(names: Iterable[str] | None = None, budget: str = "quick", device:
         seed: offset added to every setting's seed, and to every search seed.
         witness_dir: folder for witness files (default: a temporary folder).
         progress: show a progress bar on stderr, weighted by :func:`expected_cost`.
-        jobs: worker processes (each with one torch thread); 1 = in this process.
+        jobs: worker processes (each with one torch thread); 1 = in this process. With several,
+            the batches are planned for them (:func:`plan_batches`), so records of runs with
+            different ``jobs`` agree up to float rounding.
         journal: JSON-lines file; each finished setting is appended as ``{"key", "claim", "records"}``.
         resume: keep the settings already in ``journal`` and run only the others (otherwise the
             journal is started afresh).

@@ -26,7 +26,8 @@ def _comparable(records: list[dict]) -> list[dict]:
 
 def test_ray_records_equal_local_records(tmp_path):
     pytest.importorskip("ray")
-    local = run_check([CLAIM], budget="quick", progress=False, jobs=1, witness_dir=str(tmp_path / "a"),
+    # the same jobs on both: the batch plan depends on the number of workers (slqc.check.plan_batches)
+    local = run_check([CLAIM], budget="quick", progress=False, jobs=2, witness_dir=str(tmp_path / "a"),
                       journal=str(tmp_path / "a.jsonl"))
     remote = run_check([CLAIM], budget="quick", progress=False, jobs=2, executor="ray",
                        witness_dir=str(tmp_path / "b"), journal=str(tmp_path / "b.jsonl"))
