@@ -586,17 +586,16 @@ def task_key(name: str, setting: Mapping[str, Any], budget: str) -> str:
 _KIND_COST = {"slqc": 1.0, "probability": 3.0, "sngd": 2.0}
 
 #: relative cost of one setting per claim, and the exponents of m k h (samples x outputs x hidden
-#: units) and of d: a least-squares fit of log seconds to the standard run's journal of 2026-12-01
-#: (``python docs/schedule_replay.py --fit``: rms error 0.35 in log seconds over 302 settings, where
-#: the model it replaced, kind x (m d k h)^0.3, had 0.61). Settings searched in batches are cheaper per
+#: units) and of d: a least-squares fit of log seconds to the journal of the standard run of 2026-12-01
+#: (``python docs/schedule_replay.py --fit``: rms error 0.30 in log seconds over 306 settings, where
+#: the model it replaced, kind x (m d k h)^0.3, has 0.67). Settings searched in batches are cheaper per
 #: instance, which the exponents absorb (small d: smaller batches and more samples per point).
-_CLAIM_COST = {"hazan": 0.76, "thm1": 1.0, "thm2": 2.72, "thm3": 2.33, "cor1": 0.86, "cor2": 2.04, "thm4": 1.0,
-               "thm5": 1.59, "thm6": 1.5, "thm7": 3.3, "thm8": 1.83}
-_COST_SAMPLES_EXP, _COST_D_EXP = 0.067, -0.242
+_CLAIM_COST = {"hazan": 0.9, "thm1": 1.0, "thm2": 1.99, "thm3": 2.95, "cor1": 0.99, "cor2": 2.78, "thm4": 1.39, "thm5": 2.35, "thm6": 1.7, "thm7": 4.81, "thm8": 2.23}
+_COST_SAMPLES_EXP, _COST_D_EXP = 0.058, -0.266
 
 
 def expected_cost(claim: Claim, setting: Mapping[str, Any], budget: str) -> float:
-    """A rough relative cost of one setting: the claim's fitted factor x (m k h)^0.067 x d^-0.242 x seeds.
+    """A rough relative cost of one setting: the claim's fitted factor x (m k h)^0.058 x d^-0.266 x seeds.
 
     Weights the progress bar and plans the batches for several workers (:func:`plan_batches`).
     The factors and exponents are a fit to the per-setting seconds of the standard run (see
