@@ -72,7 +72,8 @@ def add_parser(sub) -> None:
                    help="local: this process or --jobs spawned workers; ray: one Ray task per instance batch "
                         '(pip install -e ".[ray]"), results streamed into the same journal')
     p.add_argument("--address", metavar="HOST:PORT",
-                   help="with --executor ray: a running cluster (default: a local instance with --jobs CPUs)")
+                   help="with --executor ray: a running cluster (default: a local instance with --jobs CPUs); "
+                        "give --jobs as the cluster's CPUs so that the batches are planned for them")
     p.set_defaults(func=run)
 
 
