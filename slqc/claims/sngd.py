@@ -90,9 +90,8 @@ def ngd(X: torch.Tensor, y: torch.Tensor, act: Activation, w1: torch.Tensor, f_s
 
     def mse_and_grad(w: np.ndarray) -> tuple[float, np.ndarray]:
         pre = Xn @ w
-        if sigmoid:  # phi = 1 / (1 + e^-t) (e^-t may overflow to inf: phi = 0), phi' = phi (1 - phi)
-            with np.errstate(over="ignore"):
-                p = 1.0 / (1.0 + np.exp(-pre))
+        if sigmoid:  # phi = 1 / (1 + e^-t), phi' = phi (1 - phi)
+            p = 1.0 / (1.0 + np.exp(-pre))
             g = p * (1.0 - p)
             r = p - yn
         else:
@@ -101,7 +100,9 @@ def ngd(X: torch.Tensor, y: torch.Tensor, act: Activation, w1: torch.Tensor, f_s
         return float(r @ r) / m, XT @ (r * g) * (2.0 / m)
 
     w1n = w1.detach().cpu().to(torch.float64).numpy().copy()
-    out = _ngd_loop(mse_and_grad, lambda v: math.sqrt(float(v @ v)), np.copy, w1n, f_star, eta, T, targets, radius)
+    with np.errstate(over="ignore"):  # the sigmoid's e^-t may overflow to inf, and then phi = 0 exactly
+        out = _ngd_loop(mse_and_grad, lambda v: math.sqrt(float(v @ v)), np.copy, w1n, f_star, eta, T, targets,
+                        radius)
     for key in ("best_w", "last_w", "best_in_w"):
         out[key] = torch.from_numpy(out[key])
     return out
