@@ -681,7 +681,10 @@ def run_check(names: Iterable[str] | None = None, budget: str = "quick", device:
         else:
             open(journal, "w").close()
     weights = [expected_cost(get_claim(n), s, budget) for n, s in tasks]
-    bar = tqdm(total=round(sum(weights), 1), desc="slqc check", disable=not progress, file=sys.stderr, unit="cost",
+    # smoothing=0: the remaining time from the average rate since the start (batches go out costliest first,
+    # so the first updates come late and in bursts; tqdm's moving average would then promise hours)
+    bar = tqdm(total=sum(weights), desc="slqc check", disable=not progress, file=sys.stderr, unit="cost",
+               smoothing=0,
                bar_format="{l_bar}{bar}| {percentage:3.0f}% [{elapsed}<{remaining}]{postfix}")
     results: dict[int, list[dict]] = {}
     for i, k in enumerate(keys):

@@ -97,3 +97,16 @@ def test_json_output(tmp_path, capsys):
     data = json.loads(out.read_text())
     assert data["rows"][0]["jobs"] == 2 and math.isfinite(data["rows"][0]["planned"])
     assert "| 2 |" in capsys.readouterr().out
+
+
+def test_progress_bar_ends_at_exactly_100_percent(tmp_path, capsys):
+    """The bar's total is the sum of the weights it is advanced by (a rounded total gave 101% and a TqdmWarning)."""
+    import warnings
+
+    from slqc.check import run_check
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # tqdm's "clamping frac to range [0, 1]"
+        run_check(["thm1", "cor1"], budget="quick", progress=True, jobs=1, witness_dir=str(tmp_path))
+    shown = [line for line in capsys.readouterr().err.replace("\r", "\n").splitlines() if "slqc check:" in line]
+    assert shown and "100%" in shown[-1] and "101%" not in "".join(shown)
