@@ -40,6 +40,20 @@ def makespan(batches: list[list[int]], seconds: list[float], jobs: int) -> float
     return max(free)
 
 
+def last_batch(batches: list[list[int]], seconds: list[float], jobs: int) -> tuple[int, float, float]:
+    """The batch that finishes last in :func:`makespan`'s schedule: (its index, its start, its seconds);
+    of batches finishing together, the later one in the plan."""
+    free = [(0.0, k) for k in range(jobs)]
+    last = (0, 0.0, 0.0)
+    for j, b in enumerate(batches):
+        t, k = heapq.heappop(free)
+        dur = sum(seconds[i] for i in b)
+        heapq.heappush(free, (t + dur, k))
+        if t + dur >= last[1] + last[2]:
+            last = (j, t, dur)
+    return last
+
+
 def task_seconds(records: list[dict]) -> float:
     """The seconds of one setting: the sum of its records' distinct ``seconds``."""
     return float(sum({float(r.get("seconds") or 0.0) for r in records}))
@@ -98,9 +112,12 @@ def replay(journal: str, budget: str, batch: int, jobs: list[int]) -> dict:
     for n in jobs:
         planned = plan_batches(tasks, todo, batch, jobs=n, costs=costs)
         alone = [[i] for i in sorted(todo, key=lambda i: -secs[i])]
+        j, start, dur = last_batch(registry, secs, n)
         rows.append({"jobs": n, "registry": makespan(registry, secs, n), "planned": makespan(planned, secs, n),
                      "one_at_a_time_lpt": makespan(alone, secs, n), "bound": max(max(secs), sum(secs) / n),
-                     "batches_registry": len(registry), "batches_planned": len(planned)})
+                     "batches_registry": len(registry), "batches_planned": len(planned),
+                     "registry_last": {"claims": sorted({tasks[i][0] for i in registry[j]}),
+                                       "settings": len(registry[j]), "start": start, "seconds": dur}})
     return {"journal": journal, "budget": budget, "batch": batch, "settings": len(tasks),
             "total_seconds": sum(secs), "rows": rows}
 
@@ -137,6 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     for r in out["rows"]:
         print(f"| {r['jobs']} | {r['registry']:.1f} ({r['batches_registry']} batches) | {r['planned']:.1f} "
               f"({r['batches_planned']} batches) | {r['one_at_a_time_lpt']:.1f} | {r['bound']:.1f} |")
+    for r in out["rows"]:
+        last = r["registry_last"]
+        print(f"registry order, {r['jobs']} workers: the last batch to finish holds {last['settings']} settings "
+              f"({', '.join(last['claims'])}), {last['seconds']:.1f} s, started at {last['start']:.1f} s")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump(out, fh, indent=1)

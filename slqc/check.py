@@ -590,7 +590,8 @@ _KIND_COST = {"slqc": 1.0, "probability": 3.0, "sngd": 2.0}
 #: (``python docs/schedule_replay.py --fit``: rms error 0.30 in log seconds over 306 settings, where
 #: the model it replaced, kind x (m d k h)^0.3, has 0.67). Settings searched in batches are cheaper per
 #: instance, which the exponents absorb (small d: smaller batches and more samples per point).
-_CLAIM_COST = {"hazan": 0.9, "thm1": 1.0, "thm2": 1.99, "thm3": 2.95, "cor1": 0.99, "cor2": 2.78, "thm4": 1.39, "thm5": 2.35, "thm6": 1.7, "thm7": 4.81, "thm8": 2.23}
+_CLAIM_COST = {"hazan": 0.9, "thm1": 1.0, "thm2": 1.99, "thm3": 2.95, "cor1": 0.99, "cor2": 2.78, "thm4": 1.39,
+               "thm5": 2.35, "thm6": 1.7, "thm7": 4.81, "thm8": 2.23}
 _COST_SAMPLES_EXP, _COST_D_EXP = 0.058, -0.266
 
 

@@ -213,7 +213,8 @@ def _makespan(batches, costs, jobs):
 def test_plan_batches_for_several_workers_cuts_at_a_fair_share_and_puts_the_costliest_first():
     from slqc.check import expected_cost
 
-    tasks = [(c, dict(s, seed=0)) for c in ("thm1", "thm6", "thm8", "thm2", "thm3") for s in get_claim(c).settings("standard")]
+    tasks = [(c, dict(s, seed=0)) for c in ("thm1", "thm6", "thm8", "thm2", "thm3")
+             for s in get_claim(c).settings("standard")]
     todo = list(range(len(tasks)))
     costs = [expected_cost(get_claim(n), s, "standard") for n, s in tasks]
     jobs = 8

@@ -34,6 +34,8 @@ def test_makespan_is_the_greedy_schedule_worked_by_hand():
     assert mod.makespan([[i] for i in range(6)], secs, 1) == 16.0
     assert mod.makespan([[5], [4], [3], [2], [1], [0]], secs, 2) == 10.0  # shortest first: the 5 s one starts last
     assert mod.makespan([[0], [1], [2], [3], [4], [5]], secs, 2) == 8.0  # costliest first
+    assert mod.last_batch([[5], [4], [3], [2], [1], [0]], secs, 2) == (5, 5.0, 5.0)  # the 5 s one, from 5 to 10
+    assert mod.last_batch([[0, 1], [2], [3], [4], [5]], secs, 2) == (4, 7.0, 1.0)  # a tie at 8: the later one
 
 
 def test_task_seconds_counts_shared_seconds_once():
@@ -73,7 +75,8 @@ def test_expected_cost_formula_and_fallback():
     class Custom:
         name, kind = "not-a-registered-claim", "probability"
 
-    assert expected_cost(Custom(), s, "standard") == pytest.approx(want / _CLAIM_COST["thm7"] * _KIND_COST["probability"])
+    fallback = want / _CLAIM_COST["thm7"] * _KIND_COST["probability"]
+    assert expected_cost(Custom(), s, "standard") == pytest.approx(fallback)
     assert expected_cost(get_claim("thm1"), {}, "quick") > 0  # defaults for missing sizes
 
 
