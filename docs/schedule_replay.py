@@ -16,7 +16,8 @@ one finishes. The plans compared:
 It replays what was measured on the machine that wrote the journal; it is not a timing of N real
 workers. ``--fit`` prints instead the least-squares fit of log seconds behind ``slqc.check.expected_cost``
 (a factor per claim, exponents of samples x outputs x hidden units and of the input dimension d;
-settings under 0.05 s, those decided without a search, are left out). Used in README, Speed:
+settings under 0.05 s, those decided without a search, are left out), beside the rms error of
+the model it replaced, kind x (m d k h)^0.3. Used in README, Speed:
 
     python docs/schedule_replay.py --journal docs/check_results.jsonl --budget standard --jobs 2,4,8,16
     python docs/schedule_replay.py --journal docs/check_results.jsonl --budget standard --fit
@@ -84,19 +85,27 @@ def fit(journal: str, budget: str) -> dict:
 
     tasks, secs = measured_tasks(journal, budget)
     names = sorted({n for n, _ in tasks})
-    rows, ys = [], []
+    from slqc.claims import get_claim
+
+    old_kind = {"slqc": 1.0, "probability": 6.0, "sngd": 3.0}  # the model before the fit, for comparison
+    rows, ys, old = [], [], []
     for (n, s), t in zip(tasks, secs):
         if t < 0.05:
             continue
         mkh = float(s.get("m", 64)) * float(s.get("k") or 1) * float(s.get("hidden") or 1)
-        rows.append([math.log(mkh), math.log(float(s.get("d", 8)))] + [float(n == c) for c in names])
+        d = float(s.get("d", 8))
+        rows.append([math.log(mkh), math.log(d)] + [float(n == c) for c in names])
         ys.append(math.log(t))
+        old.append(math.log(old_kind.get(get_claim(n).kind, 1.0)) + 0.3 * math.log(max(mkh * d, 1.0)))
     A, y = np.array(rows), np.array(ys)
     coef = np.linalg.lstsq(A, y, rcond=None)[0]
     ref = coef[2 + names.index("thm1")] if "thm1" in names else 0.0
+    res_old = y - np.array(old)
     return {"alpha_samples": float(coef[0]), "beta_d": float(coef[1]),
             "claim_factor": {c: float(math.exp(v - ref)) for c, v in zip(names, coef[2:])},
-            "rms_log_error": float(np.sqrt(np.mean((A @ coef - y) ** 2))), "settings_fitted": len(ys)}
+            "rms_log_error": float(np.sqrt(np.mean((A @ coef - y) ** 2))), "settings_fitted": len(ys),
+            # the old model kind x (m d k h)^0.3, with its best common scale
+            "rms_log_error_old_model": float(np.sqrt(np.mean((res_old - res_old.mean()) ** 2)))}
 
 
 def replay(journal: str, budget: str, batch: int, jobs: list[int]) -> dict:

@@ -58,7 +58,7 @@ def test_replay_of_the_published_run_plans_better_than_registry_order():
 
 def test_the_fit_reproduces_the_cost_model_of_slqc_check():
     got = _script().fit(JOURNAL, "standard")
-    assert got["rms_log_error"] < 0.5
+    assert got["rms_log_error"] < 0.5 and got["rms_log_error"] < 0.6 * got["rms_log_error_old_model"]
     # the constants in slqc.check are this fit, rounded, on the published journal
     assert got["alpha_samples"] == pytest.approx(_COST_SAMPLES_EXP, abs=0.05)
     assert got["beta_d"] == pytest.approx(_COST_D_EXP, abs=0.05)
