@@ -590,16 +590,25 @@ def _compact(keep: torch.Tensor, *ts: torch.Tensor) -> tuple[torch.Tensor, ...]:
     Returns the tensors in the order given, with ``keep`` compacted in place of the first
     one's mask (second position): (ts[0], keep, ts[1], ...). One host read (the largest count).
     """
-    B, P = keep.shape
+    order, newkeep = _front(keep)
+    out = [_gather_rows(t, order) for t in ts]
+    return (out[0], newkeep, *out[1:])
+
+
+def _front(keep: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Indices (B, Q) that put the kept entries of each row of ``keep`` (B, P) first, in order (Q the
+    largest count; one host read), and the mask (B, Q) of the kept ones among them."""
+    B = keep.shape[0]
     counts = keep.sum(1)
     Q = int(counts.max()) if B else 0
-    order = torch.argsort((~keep).to(torch.int8), dim=1, stable=True)[:, :Q]  # kept first, in order
-    newkeep = torch.arange(Q, device=keep.device).unsqueeze(0) < counts.unsqueeze(1)
-    out = []
-    for t in ts:
-        idx = order.reshape((B, Q) + (1,) * (t.ndim - 2)).expand((B, Q) + tuple(t.shape[2:]))
-        out.append(t.gather(1, idx))
-    return (out[0], newkeep, *out[1:])
+    order = torch.argsort((~keep).to(torch.int8), dim=1, stable=True)[:, :Q]
+    return order, torch.arange(Q, device=keep.device).unsqueeze(0) < counts.unsqueeze(1)
+
+
+def _gather_rows(t: torch.Tensor, order: torch.Tensor) -> torch.Tensor:
+    """Entries ``order`` (B, Q) of t (B, P, ...) along its second axis."""
+    B, Q = order.shape
+    return t.gather(1, order.reshape((B, Q) + (1,) * (t.ndim - 2)).expand((B, Q) + tuple(t.shape[2:])))
 
 
 def _terms_and_dirs(S: _Search, x: torch.Tensor, mode: str,
@@ -655,30 +664,44 @@ def _terms_and_dirs(S: _Search, x: torch.Tensor, mode: str,
 
 
 def _retract(S: _Search, x: torch.Tensor, valid: torch.Tensor | None,
-             steps: int = _RETRACT_STEPS) -> tuple[torch.Tensor, torch.Tensor]:
+             steps: int = _RETRACT_STEPS, compact: bool | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Move points with f(x) - f(z) <= eps outward along the ray from z to just above the level set.
 
-    All points are processed (no boolean indexing, so no host synchronisation); points
-    already above the level set are returned unchanged.
+    Points already above the level set are returned unchanged. With ``compact`` (the default
+    on the CPU) only the points below the level set are bisected; on a GPU every point is (no
+    boolean indexing, so no host synchronisation); see :func:`_retract_secant`.
 
     Returns:
         The new points (B, P, *S) and a mask of points that ended above the level set.
     """
+    compact = S.dev.type == "cpu" if compact is None else bool(compact)
     x = S.clip(x)
     gap, r, u, t_out = _ray_from_z(S, x, valid)
     below = gap <= S.eps
     ok = torch.isfinite(t_out) & (r > 0) & (t_out >= r)
-    hi = torch.where(ok, t_out, r)
-    lo = torch.where(ok, r, r)
-    up_end = S.values(S.on_ray(u, hi), valid) > S.eps
-    for _ in range(steps):
+    order = None
+    if compact:
+        order, need = _front(below)
+        u_, r_, t_out_, ok_ = (_gather_rows(v, order) for v in (u, r, t_out, ok))
+        valid_ = need if valid is None else need & _gather_rows(valid, order)
+    else:
+        u_, r_, t_out_, ok_, valid_ = u, r, t_out, ok, valid
+    hi = torch.where(ok_, t_out_, r_)
+    lo = r_
+    moving = order is None or order.shape[1] > 0
+    up_end = S.values(S.on_ray(u_, hi), valid_) > S.eps if moving else ok_
+    for _ in range(steps if moving else 0):
         mid = 0.5 * (lo + hi)
-        up = S.values(S.on_ray(u, mid), valid) > S.eps
+        up = S.values(S.on_ray(u_, mid), valid_) > S.eps
         hi = torch.where(up, mid, hi)
         lo = torch.where(up, lo, mid)
+    end = ok_ & up_end
+    if order is not None:  # back to every point (padding entries land on points above the level set)
+        hi = r.scatter(1, order, hi)
+        end = torch.zeros_like(below).scatter(1, order, end)
     new = S.on_ray(u, hi)
     out = torch.where(below.reshape(below.shape + (1,) * (x.ndim - 2)), new, x)
-    good = ~below | (ok & up_end)
+    good = ~below | end
     return S.clip(out), good
 
 
@@ -696,7 +719,7 @@ def _ray_from_z(S: _Search, x: torch.Tensor,
 
 
 def _retract_secant(S: _Search, x: torch.Tensor, slope: torch.Tensor, valid: torch.Tensor | None,
-                    iters: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                    iters: int | None = None, compact: bool | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Cheap retraction of the ascent: points below the level set move out along the ray from z.
 
     Root finding on phi(t) = f(z + t u) - f(z) - tau, tau = eps (1 + _SECANT_TARGET), t from
@@ -706,26 +729,44 @@ def _retract_secant(S: _Search, x: torch.Tensor, slope: torch.Tensor, valid: tor
     halved, so the bracket shrinks from both sides). The result is the evaluated point with
     f - f(z) > eps nearest to z on the ray; points that found none are marked not good.
 
+    With ``compact`` (the default on the CPU) only the points below the level set are
+    evaluated in the iterations (moved to the front of each instance's row, padded to the
+    largest count), which costs a host read per call: free on the CPU, a synchronisation per
+    ascent step on a GPU, where every point is evaluated instead. Both give the same points up
+    to the rounding of the matrix products; ``S.points`` counts what was evaluated.
+
     Returns:
         The new points (B, P, *S) and a mask of points that ended above the level set.
     """
     iters = _SECANT_ITERS if iters is None else iters
+    compact = S.dev.type == "cpu" if compact is None else bool(compact)
     gap, r, u, t_out = _ray_from_z(S, x, valid)
     below = gap <= S.eps
     t_out = torch.where(torch.isfinite(t_out) & (t_out > r), t_out, r)
     tau = S.eps * (1 + _SECANT_TARGET)
-    lo, flo = r, gap - tau
-    hi, fhi = t_out, torch.full_like(r, math.inf)
-    known = torch.zeros_like(below)  # a point above tau brackets the root
-    side = torch.zeros_like(r)  # -1: lo moved last, +1: hi moved last
-    best = torch.where(below, t_out, r)  # nearest t with gap > eps (t_out: none yet)
-    found = ~below
-    step = (tau - gap).clamp_min(0) / slope.clamp_min(S.tiny)
+    order = None
+    if compact:  # only the points below the level set move: the others are not evaluated
+        order, need = _front(below)
+        vfull = below if valid is None else below & valid
+        r_, gap_, t_out_, slope_, u_ = (_gather_rows(v, order) for v in (r, gap, t_out, slope, u))
+        valid_ = need & _gather_rows(vfull, order)
+        below_ = need
+        if order.shape[1] == 0:  # nothing to move
+            iters = 0
+    else:
+        r_, gap_, t_out_, slope_, u_, valid_, below_ = r, gap, t_out, slope, u, valid, below
+    lo, flo = r_, gap_ - tau
+    hi, fhi = t_out_, torch.full_like(r_, math.inf)
+    known = torch.zeros_like(below_)  # a point above tau brackets the root
+    side = torch.zeros_like(r_)  # -1: lo moved last, +1: hi moved last
+    best = torch.where(below_, t_out_, r_)  # nearest t with gap > eps (t_out: none yet)
+    found = ~below_
+    step = (tau - gap_).clamp_min(0) / slope_.clamp_min(S.tiny)
     t = lo + step
     for _ in range(iters):
         t = torch.where(torch.isfinite(t), t, 0.5 * (lo + hi))
         t = torch.minimum(torch.maximum(t, lo), hi)
-        ft = S.values(S.on_ray(u, t), valid) - tau
+        ft = S.values(S.on_ray(u_, t), valid_) - tau
         above_eps = ft + tau > S.eps
         closer = above_eps & (t < best)
         best = torch.where(closer, t, best)
@@ -741,6 +782,9 @@ def _retract_secant(S: _Search, x: torch.Tensor, slope: torch.Tensor, valid: tor
         falsi = lo - flo * (hi - lo) / (fhi - flo).clamp_min(S.tiny)
         step = step * 2
         t = torch.where(known, falsi, lo + step)
+    if order is not None:  # back to every point (padding entries land on points above the level set)
+        best = r.scatter(1, order, torch.where(below_, best, r_))
+        found = (~below) | torch.zeros_like(below).scatter(1, order, found & below_)
     new = S.on_ray(u, best)
     out = torch.where(below.reshape(below.shape + (1,) * (x.ndim - 2)), new, x)
     return S.clip(out), found

@@ -1,0 +1,80 @@
+"""The ascent's secant retraction: evaluating only the points below the level set (the CPU default)
+moves every point exactly where evaluating all of them does, and counts only what it evaluates."""
+
+from __future__ import annotations
+
+import torch
+
+from slqc.generators import make_glm
+from slqc.search import _retract_secant, _Search
+from slqc.stack import stack_objectives
+
+
+def _search(B: int = 3, d: int = 4, eps: float = 0.05) -> _Search:
+    fs, zs = [], []
+    for b in range(B):
+        p = make_glm(d, 64, 1.0, "generalized_relu", a=0.1 * (b + 1), seed=b)
+        fs.append(p.objective)
+        zs.append(p.w_star)
+    z = torch.stack(zs)
+    fz = torch.stack([f(zi.unsqueeze(0))[0] for f, zi in zip(fs, zs)])
+    return _Search(stack_objectives(fs), z, fz, [eps] * B, torch.zeros_like(z), [2.0] * B, [None] * B, [0] * B)
+
+
+def test_compacted_retraction_equals_the_full_one_and_counts_fewer_points():
+    S_full, S_cmp = _search(), _search()
+    g = torch.Generator().manual_seed(1)
+    B, P, n = S_full.B, 40, S_full.n
+    x = S_full.zf.unsqueeze(1) + 0.4 * torch.randn(B, P, n, generator=g, dtype=torch.float64)
+    valid = torch.rand(B, P, generator=g) < 0.8
+    slope = torch.rand(B, P, generator=g, dtype=torch.float64) + 0.1
+    below = S_full.values(x, valid) <= S_full.eps
+    S_full.points.zero_()
+    assert 0 < int(below.sum()) < B * P  # both kinds of points, so the test means something
+    xf, good_f = _retract_secant(S_full, x, slope, valid, compact=False)
+    xc, good_c = _retract_secant(S_cmp, x, slope, valid, compact=True)
+    torch.testing.assert_close(xc, xf, rtol=1e-12, atol=1e-14)
+    assert torch.equal(good_c, good_f)
+    # points above the level set stay where they were, and count as retracted
+    assert torch.equal(xc[~below], S_cmp.clip(x)[~below])
+    assert bool(good_c[~below].all())
+    # the full path evaluates every valid point 1 + 5 times; the compacted one only the valid points below
+    iters = 5
+    per = valid.sum(1)
+    per_below = (valid & below).sum(1)
+    assert torch.equal(S_full.points, per * (1 + iters))
+    assert torch.equal(S_cmp.points, per + per_below * iters)
+
+
+def test_compacted_retraction_with_no_point_below_evaluates_nothing_more():
+    S = _search()
+    B, n = S.B, S.n
+    far = S.zf.unsqueeze(1) + torch.full((B, 5, n), 0.6, dtype=torch.float64)  # far from z: above the level set
+    assert bool((S.values(far) > S.eps).all())
+    S.points.zero_()
+    out, good = _retract_secant(S, far, torch.ones(B, 5, dtype=torch.float64), None, compact=True)
+    assert torch.equal(out, S.clip(far)) and bool(good.all())
+    assert torch.equal(S.points, torch.full((B,), 5))
+
+
+def test_compacted_bisection_retraction_equals_the_full_one():
+    """The same for the bisection that starts the kappa ascent (``_retract``)."""
+    from slqc.search import _retract
+
+    S_full, S_cmp = _search(), _search()
+    g = torch.Generator().manual_seed(2)
+    B, P, n = S_full.B, 30, S_full.n
+    x = S_full.zf.unsqueeze(1) + 0.4 * torch.randn(B, P, n, generator=g, dtype=torch.float64)
+    valid = torch.rand(B, P, generator=g) < 0.8
+    below = S_full.values(x, valid) <= S_full.eps
+    S_full.points.zero_()
+    assert 0 < int(below.sum()) < B * P
+    xf, good_f = _retract(S_full, x, valid, steps=30, compact=False)
+    xc, good_c = _retract(S_cmp, x, valid, steps=30, compact=True)
+    torch.testing.assert_close(xc, xf, rtol=1e-12, atol=1e-14)
+    assert torch.equal(good_c, good_f)
+    per, per_below = valid.sum(1), (valid & below).sum(1)
+    assert torch.equal(S_full.points, per * (1 + 31))
+    assert torch.equal(S_cmp.points, per + per_below * 31)
+    ok = valid & good_c
+    assert bool((S_cmp.values(xc) > S_cmp.eps)[ok].all())  # the points that count ended above the level set
