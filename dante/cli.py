@@ -203,6 +203,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit status.
     """
+    from slqc._malloc import tune_malloc
+
+    tune_malloc()  # freed tensors' pages stay with the process (SLQC_MALLOC=0: glibc's defaults)
     parser = build_parser()
     try:
         args = parser.parse_args(list(argv) if argv is not None else None)

@@ -34,6 +34,9 @@ def listing() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from slqc._malloc import tune_malloc
+
+    tune_malloc()  # freed tensors' pages stay with the process (SLQC_MALLOC=0: glibc's defaults)
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help", "list"):
         print(__doc__.strip().splitlines()[0])

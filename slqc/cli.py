@@ -34,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from ._malloc import tune_malloc
+
+    tune_malloc()  # freed tensors' pages stay with the process (SLQC_MALLOC=0: glibc's defaults)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

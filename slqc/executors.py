@@ -33,8 +33,11 @@ def _init_worker(threads: int) -> None:
 
     import torch
 
+    from ._malloc import tune_malloc
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     torch.set_num_threads(threads)
+    tune_malloc()
 
 
 class LocalExecutor:
@@ -175,7 +178,10 @@ class RayExecutor:
 def _run_one_thread(fn: Callable, args: tuple) -> Any:
     import torch
 
+    from ._malloc import tune_malloc
+
     torch.set_num_threads(1)
+    tune_malloc()
     return fn(*args)
 
 
