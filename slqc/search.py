@@ -611,6 +611,17 @@ def _gather_rows(t: torch.Tensor, order: torch.Tensor) -> torch.Tensor:
     return t.gather(1, order.reshape((B, Q) + (1,) * (t.ndim - 2)).expand((B, Q) + tuple(t.shape[2:])))
 
 
+def _below_first(below: torch.Tensor, valid: torch.Tensor | None, *ts: torch.Tensor) -> tuple:
+    """The compaction of the retractions: the points below the level set first in each row.
+
+    Returns (order (B, Q), need (B, Q): the entries that are points below, valid (B, Q): those of
+    them that count, and each of ``ts`` (B, P, ...) gathered to (B, Q, ...)).
+    """
+    order, need = _front(below)
+    valid_ = need if valid is None else need & _gather_rows(valid, order)
+    return (order, need, valid_, *(_gather_rows(t, order) for t in ts))
+
+
 def _terms_and_dirs(S: _Search, x: torch.Tensor, mode: str,
                     valid: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, SLQCTerms, torch.Tensor]:
     """Objective and its improving direction at the points x (B, P, *S), by a second autograd pass.
@@ -681,14 +692,12 @@ def _retract(S: _Search, x: torch.Tensor, valid: torch.Tensor | None,
     ok = torch.isfinite(t_out) & (r > 0) & (t_out >= r)
     order = None
     if compact:
-        order, need = _front(below)
-        u_, r_, t_out_, ok_ = (_gather_rows(v, order) for v in (u, r, t_out, ok))
-        valid_ = need if valid is None else need & _gather_rows(valid, order)
+        order, _, valid_, u_, r_, t_out_, ok_ = _below_first(below, valid, u, r, t_out, ok)
     else:
         u_, r_, t_out_, ok_, valid_ = u, r, t_out, ok, valid
     hi = torch.where(ok_, t_out_, r_)
     lo = r_
-    moving = order is None or order.shape[1] > 0
+    moving = order is None or order.shape[1] > 0  # compacted to nothing: no point to move
     up_end = S.values(S.on_ray(u_, hi), valid_) > S.eps if moving else ok_
     for _ in range(steps if moving else 0):
         mid = 0.5 * (lo + hi)
@@ -746,15 +755,10 @@ def _retract_secant(S: _Search, x: torch.Tensor, slope: torch.Tensor, valid: tor
     tau = S.eps * (1 + _SECANT_TARGET)
     order = None
     if compact:  # only the points below the level set move: the others are not evaluated
-        order, need = _front(below)
-        vfull = below if valid is None else below & valid
-        r_, gap_, t_out_, slope_, u_ = (_gather_rows(v, order) for v in (r, gap, t_out, slope, u))
-        valid_ = need & _gather_rows(vfull, order)
-        below_ = need
-        if order.shape[1] == 0:  # nothing to move
-            iters = 0
+        order, below_, valid_, r_, gap_, t_out_, slope_, u_ = _below_first(below, valid, r, gap, t_out, slope, u)
     else:
         r_, gap_, t_out_, slope_, u_, valid_, below_ = r, gap, t_out, slope, u, valid, below
+    moving = order is None or order.shape[1] > 0  # compacted to nothing: no point to move
     lo, flo = r_, gap_ - tau
     hi, fhi = t_out_, torch.full_like(r_, math.inf)
     known = torch.zeros_like(below_)  # a point above tau brackets the root
@@ -763,7 +767,7 @@ def _retract_secant(S: _Search, x: torch.Tensor, slope: torch.Tensor, valid: tor
     found = ~below_
     step = (tau - gap_).clamp_min(0) / slope_.clamp_min(S.tiny)
     t = lo + step
-    for _ in range(iters):
+    for _ in range(iters if moving else 0):
         t = torch.where(torch.isfinite(t), t, 0.5 * (lo + hi))
         t = torch.minimum(torch.maximum(t, lo), hi)
         ft = S.values(S.on_ray(u_, t), valid_) - tau
