@@ -3,22 +3,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 
 from slqc.verify import verify_witness
 
+from . import docs_scripts
 from .test_search_budget_scale import THM5_MISSED
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("audit_thorough", os.path.join(ROOT, "docs", "audit_thorough.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return docs_scripts.load("audit_thorough")
 
 
 def _record(claim, setting, verdict, kappa):

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import os
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from . import docs_scripts
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("compare_runs", os.path.join(ROOT, "docs", "compare_runs.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return docs_scripts.load("compare_runs")
 
 
 def _rec(claim, label, verdict, kappa, points=10, seconds=1.0, slack=2.0, note=""):

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 
 import numpy as np
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from . import docs_scripts
+
+ROOT = docs_scripts.ROOT
 WITNESS = os.path.join(ROOT, "docs", "check_witnesses", "thm4-dacb51a7d7.npz")
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("needle_geometry", os.path.join(ROOT, "docs", "needle_geometry.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return docs_scripts.load("needle_geometry")
 
 
 def test_prints_the_place_of_the_witness_point(capsys):

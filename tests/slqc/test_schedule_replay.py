@@ -3,7 +3,6 @@ schedules, its fit against the model in slqc.check, and its bad input."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import os
@@ -13,16 +12,14 @@ import pytest
 from slqc.check import _CLAIM_COST, _COST_D_EXP, _COST_SAMPLES_EXP, _KIND_COST, expected_cost
 from slqc.claims import get_claim
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from . import docs_scripts
+
+ROOT = docs_scripts.ROOT
 JOURNAL = os.path.join(ROOT, "docs", "check_results.jsonl")
 
 
 def _script():
-    path = os.path.join(ROOT, "docs", "schedule_replay.py")
-    spec = importlib.util.spec_from_file_location("schedule_replay", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return docs_scripts.load("schedule_replay")
 
 
 def test_makespan_is_the_greedy_schedule_worked_by_hand():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from slqc.generators import make_glm
-from slqc.search import _retract_secant, _Search
+from slqc.search import _retract, _retract_secant, _Search
 from slqc.stack import stack_objectives
 
 
@@ -21,16 +21,22 @@ def _search(B: int = 3, d: int = 4, eps: float = 0.05) -> _Search:
     return _Search(stack_objectives(fs), z, fz, [eps] * B, torch.zeros_like(z), [2.0] * B, [None] * B, [0] * B)
 
 
+def _points(S: _Search, P: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """P points around z per instance, a mask of the valid ones, and which lie below the level set
+    (both kinds present, so that the tests mean something); S's point counter is left at zero."""
+    g = torch.Generator().manual_seed(seed)
+    x = S.zf.unsqueeze(1) + 0.4 * torch.randn(S.B, P, S.n, generator=g, dtype=torch.float64)
+    valid = torch.rand(S.B, P, generator=g) < 0.8
+    below = S.values(x, valid) <= S.eps
+    S.points.zero_()
+    assert 0 < int(below.sum()) < S.B * P
+    return x, valid, below
+
+
 def test_compacted_retraction_equals_the_full_one_and_counts_fewer_points():
     S_full, S_cmp = _search(), _search()
-    g = torch.Generator().manual_seed(1)
-    B, P, n = S_full.B, 40, S_full.n
-    x = S_full.zf.unsqueeze(1) + 0.4 * torch.randn(B, P, n, generator=g, dtype=torch.float64)
-    valid = torch.rand(B, P, generator=g) < 0.8
-    slope = torch.rand(B, P, generator=g, dtype=torch.float64) + 0.1
-    below = S_full.values(x, valid) <= S_full.eps
-    S_full.points.zero_()
-    assert 0 < int(below.sum()) < B * P  # both kinds of points, so the test means something
+    x, valid, below = _points(S_full, 40, seed=1)
+    slope = torch.rand(x.shape[:2], generator=torch.Generator().manual_seed(3), dtype=torch.float64) + 0.1
     xf, good_f = _retract_secant(S_full, x, slope, valid, compact=False)
     xc, good_c = _retract_secant(S_cmp, x, slope, valid, compact=True)
     torch.testing.assert_close(xc, xf, rtol=1e-12, atol=1e-14)
@@ -59,16 +65,8 @@ def test_compacted_retraction_with_no_point_below_evaluates_nothing_more():
 
 def test_compacted_bisection_retraction_equals_the_full_one():
     """The same for the bisection that starts the kappa ascent (``_retract``)."""
-    from slqc.search import _retract
-
     S_full, S_cmp = _search(), _search()
-    g = torch.Generator().manual_seed(2)
-    B, P, n = S_full.B, 30, S_full.n
-    x = S_full.zf.unsqueeze(1) + 0.4 * torch.randn(B, P, n, generator=g, dtype=torch.float64)
-    valid = torch.rand(B, P, generator=g) < 0.8
-    below = S_full.values(x, valid) <= S_full.eps
-    S_full.points.zero_()
-    assert 0 < int(below.sum()) < B * P
+    x, valid, below = _points(S_full, 30, seed=2)
     xf, good_f = _retract(S_full, x, valid, steps=30, compact=False)
     xc, good_c = _retract(S_cmp, x, valid, steps=30, compact=True)
     torch.testing.assert_close(xc, xf, rtol=1e-12, atol=1e-14)
