@@ -102,6 +102,10 @@ _RETRACT_STEPS = 30
 _SECANT_ITERS = 5
 _SECANT_TARGET = 1e-6
 
+# Device types on which the ascent's retractions evaluate only the points below the level set (one host
+# read per call: free on the CPU; on CUDA a synchronisation per ascent step, so every point is evaluated).
+COMPACT_DEVICES: tuple[str, ...] = ("cpu",)
+
 # The ascent stops early when no point gained more than this (log kappa, or the cosine s) in _CHECK_EVERY steps.
 _PLATEAU_GAIN = 1e-7
 
@@ -678,14 +682,15 @@ def _retract(S: _Search, x: torch.Tensor, valid: torch.Tensor | None,
              steps: int = _RETRACT_STEPS, compact: bool | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Move points with f(x) - f(z) <= eps outward along the ray from z to just above the level set.
 
-    Points already above the level set are returned unchanged. With ``compact`` (the default
-    on the CPU) only the points below the level set are bisected; on a GPU every point is (no
-    boolean indexing, so no host synchronisation); see :func:`_retract_secant`.
+    Points already above the level set are returned unchanged. With ``compact`` (by default on
+    the CPU, ``COMPACT_DEVICES``) only the points below the level set are bisected; on a GPU
+    every point is (no boolean indexing, so no host synchronisation); see
+    :func:`_retract_secant`.
 
     Returns:
         The new points (B, P, *S) and a mask of points that ended above the level set.
     """
-    compact = S.dev.type == "cpu" if compact is None else bool(compact)
+    compact = S.dev.type in COMPACT_DEVICES if compact is None else bool(compact)
     x = S.clip(x)
     gap, r, u, t_out = _ray_from_z(S, x, valid)
     below = gap <= S.eps
@@ -738,8 +743,8 @@ def _retract_secant(S: _Search, x: torch.Tensor, slope: torch.Tensor, valid: tor
     halved, so the bracket shrinks from both sides). The result is the evaluated point with
     f - f(z) > eps nearest to z on the ray; points that found none are marked not good.
 
-    With ``compact`` (the default on the CPU) only the points below the level set are
-    evaluated in the iterations (moved to the front of each instance's row, padded to the
+    With ``compact`` (by default on the device types of ``COMPACT_DEVICES``: the CPU) only the
+    points below the level set are evaluated in the iterations (moved to the front of each instance's row, padded to the
     largest count), which costs a host read per call: free on the CPU, a synchronisation per
     ascent step on a GPU, where every point is evaluated instead. Both give the same points up
     to the rounding of the matrix products; ``S.points`` counts what was evaluated.
@@ -748,7 +753,7 @@ def _retract_secant(S: _Search, x: torch.Tensor, slope: torch.Tensor, valid: tor
         The new points (B, P, *S) and a mask of points that ended above the level set.
     """
     iters = _SECANT_ITERS if iters is None else iters
-    compact = S.dev.type == "cpu" if compact is None else bool(compact)
+    compact = S.dev.type in COMPACT_DEVICES if compact is None else bool(compact)
     gap, r, u, t_out = _ray_from_z(S, x, valid)
     below = gap <= S.eps
     t_out = torch.where(torch.isfinite(t_out) & (t_out > r), t_out, r)
