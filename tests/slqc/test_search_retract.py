@@ -4,6 +4,8 @@ moves every point exactly where evaluating all of them does, and counts only wha
 from __future__ import annotations
 
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from slqc.generators import make_glm
 from slqc.search import _retract, _retract_secant, _Search
@@ -76,3 +78,25 @@ def test_compacted_bisection_retraction_equals_the_full_one():
     assert torch.equal(S_cmp.points, per + per_below * 31)
     ok = valid & good_c
     assert bool((S_cmp.values(xc) > S_cmp.eps)[ok].all())  # the points that count ended above the level set
+
+
+@settings(max_examples=25, deadline=None)
+@given(B=st.integers(1, 3), P=st.integers(1, 9), spread=st.sampled_from([0.05, 0.4, 2.0]), seed=st.integers(0, 10**6),
+       secant=st.booleans())
+def test_compaction_never_changes_where_a_point_goes(B, P, spread, seed, secant):
+    """Any mix of points (all below the level set, none, some; one instance or several; invalid entries):
+    compacted and full retractions agree."""
+    S_full, S_cmp = _search(B), _search(B)
+    g = torch.Generator().manual_seed(seed)
+    x = S_full.zf.unsqueeze(1) + spread * torch.randn(B, P, S_full.n, generator=g, dtype=torch.float64)
+    valid = torch.rand(B, P, generator=g) < 0.8
+    if secant:
+        slope = torch.rand(B, P, generator=g, dtype=torch.float64) + 0.1
+        xf, good_f = _retract_secant(S_full, x, slope, valid, compact=False)
+        xc, good_c = _retract_secant(S_cmp, x, slope, valid, compact=True)
+    else:
+        xf, good_f = _retract(S_full, x, valid, steps=20, compact=False)
+        xc, good_c = _retract(S_cmp, x, valid, steps=20, compact=True)
+    torch.testing.assert_close(xc, xf, rtol=1e-12, atol=1e-14)
+    assert torch.equal(good_c, good_f)
+    assert bool((S_cmp.points <= S_full.points).all())
