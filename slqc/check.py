@@ -139,6 +139,8 @@ class Checker:
         self.corpus = [str(d) for d in corpus]
         # searches run ahead, batched with other settings (Claim.prefetch): (eps, kappa_stop) -> result
         self.prefetched: dict[tuple[float, float | None], ProbeResult] = {}
+        # NGD runs run ahead, stacked with other settings' (Claim.prefetch_runs): NGDRun.key() -> result
+        self.prefetched_runs: dict[tuple, dict] = {}
 
     @property
     def witness_dir(self) -> str:
@@ -167,6 +169,14 @@ class Checker:
         res = probe_seeds(problem, eps, seeds, budget=search_budget(budget, problem), kappa_stop=kappa_stop,
                           device=self.device)
         return _scaled_note(res, problem)
+
+    def ngd(self, run: Any) -> dict:
+        """The NGD run of :func:`slqc.claims.sngd.ngd` (an ``NGDRun``); a run made ahead in a batch
+        (:meth:`Claim.prefetch_runs`) is handed over, with ``batch_seconds``: its share of the stacked loop."""
+        from .claims.sngd import ngd
+
+        done = self.prefetched_runs.pop(run.key(), None)
+        return done if done is not None else ngd(*run)
 
     def probe_many(self, problems: list[Problem], eps: float, kappa_stop: float | None = None,
                    budget: str | None = None) -> list[ProbeResult]:
@@ -736,11 +746,14 @@ def _evaluate_task(name: str, setting: dict, budget: str, device: Any, seed: int
 
 
 def _evaluate_with(claim: Claim, setting: dict, checker: Checker, certify: dict | None,
-                   prefetched: Mapping[tuple[float, float | None], ProbeResult] | None = None) -> list[dict]:
-    """claim.evaluate on a checker of its own (searches run ahead in ``prefetched``); a refused setting is reported."""
+                   prefetched: Mapping[tuple[float, float | None], ProbeResult] | None = None,
+                   runs: Mapping[tuple, dict] | None = None) -> list[dict]:
+    """claim.evaluate on a checker of its own (searches run ahead in ``prefetched``, NGD runs in ``runs``);
+    a refused setting is reported."""
     checker.certify = certify
     checker.in_draws = claim.kind == "probability"
     checker.prefetched = dict(prefetched or {})
+    checker.prefetched_runs = dict(runs or {})
     try:
         return claim.evaluate(setting, checker)
     except ValueError as err:
@@ -847,15 +860,45 @@ def _evaluate_batch(items: list[tuple[str, dict]], budget: str, device: Any, see
         requests.extend((problem, float(e), k) for e, k in wants)
         owner.extend([j] * len(wants))
     found = checker.search_many(requests)
+    ready: dict[int, dict] = {}
     for j, claim, setting, problem in built:
-        mine = [(req, r) for req, r, o in zip(requests, found, owner) if o == j]
+        if not _plain_slqc(claim):
+            mine = [(req, r) for req, r, o in zip(requests, found, owner) if o == j]
+            ready[j] = {(req[1], req[2]): r for req, r in mine if isinstance(r, ProbeResult)}  # type: ignore[index]
+    runs = _run_ahead(built, ready, budget)
+    for j, claim, setting, problem in built:
         if _plain_slqc(claim):
-            out[j] = [checker.slqc_record_from(claim, setting, problem, mine[0][1] if mine else None)]
-        else:  # a custom evaluation: its declared searches are handed over, anything else it runs itself
-            ready = {(req[1], req[2]): r for req, r in mine if isinstance(r, ProbeResult)}  # type: ignore[index]
+            mine = [r for r, o in zip(found, owner) if o == j]
+            out[j] = [checker.slqc_record_from(claim, setting, problem, mine[0] if mine else None)]
+        else:  # a custom evaluation: its declared searches and runs are handed over, anything else it runs itself
             out[j] = _evaluate_with(claim, setting, Checker(budget, device=device, seed=seed, witness_dir=witness_dir,
-                                                            corpus=corpus), certify, ready)
+                                                            corpus=corpus), certify, ready[j], runs.get(j))
     return out  # type: ignore[return-value]
+
+
+def _run_ahead(built: list[tuple[int, Claim, dict, Problem]], ready: Mapping[int, dict], budget: str) -> dict:
+    """The NGD runs that the batch's custom claims declare (:meth:`Claim.prefetch_runs`), as one stacked
+    loop (:func:`slqc.claims.sngd.ngd_many`): item -> {NGDRun.key(): result with ``batch_seconds``, the run's
+    share of the loop's time by iterations}."""
+    from .claims.sngd import ngd_many
+
+    specs: list[tuple[int, Any]] = []
+    for j, claim, setting, problem in built:
+        if j in ready:
+            try:
+                specs.extend((j, run) for run in claim.prefetch_runs(setting, problem, ready[j], budget))
+            except ValueError:  # evaluate meets the same error and reports it
+                continue
+    if len(specs) < 2:  # nothing to share: evaluate runs its own
+        return {}
+    t0 = time.perf_counter()
+    results = ngd_many([run for _, run in specs])
+    secs = time.perf_counter() - t0
+    total = sum(r["iterations"] for r in results) or 1
+    out: dict[int, dict] = {}
+    for (j, run), res in zip(specs, results):  # each run's share of the loop: by its iterations
+        out.setdefault(j, {})[run.key()] = dict(res, batch_seconds=secs * res["iterations"] / total)
+    return out
 
 
 def _safe_kappa(claim: Claim, setting: Mapping[str, Any]) -> float:

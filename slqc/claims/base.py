@@ -119,6 +119,9 @@ class CheckerAPI(Protocol):
     def confirm(self, path: str) -> bool:
         """True when the independent re-check confirms the witness."""
 
+    def ngd(self, run: Any) -> dict:
+        """One NGD run (:func:`slqc.claims.sngd.ngd` on an ``NGDRun``), or its result run ahead in a batch."""
+
 
 class Claim:
     """Base class of the registry entries (see the module docstring).
@@ -172,6 +175,16 @@ class Claim:
 
         ``slqc check`` runs the declared searches batched with other settings of the same point
         shape (instance batching) and hands the results to :meth:`evaluate` through the checker.
+        """
+        return []
+
+    def prefetch_runs(self, setting: Mapping[str, Any], problem: Problem,
+                      found: Mapping[tuple[float, float | None], Any], budget: str) -> list:
+        """The NGD runs (:class:`slqc.claims.sngd.NGDRun`) that :meth:`evaluate` asks ``checker.ngd`` for, once
+        its declared searches are ``found`` (default: none declared).
+
+        ``slqc check`` runs the runs of every setting of an instance batch as one stacked loop
+        (:func:`slqc.claims.sngd.ngd_many`) and hands the results to :meth:`evaluate` through the checker.
         """
         return []
 

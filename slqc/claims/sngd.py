@@ -21,7 +21,9 @@ uses the claimed kappa and, separately, the empirical kappa measured by the prob
 smallest kappa for which the SLQC hypothesis of Theorem 8 holds on the domain).
 
 The loop is plain float64 on the CPU (numpy or torch; independent of ``dante/``), with the activations
-of :mod:`slqc.activations`: w <- w - eta g / ||g||. The theorem assumes SLQC on B(0, W) only;
+of :mod:`slqc.activations`: w <- w - eta g / ||g||. ``slqc check`` runs the runs of the settings of
+one instance batch as one stacked loop (:func:`ngd_many`, declared by :meth:`Theorem8.prefetch_runs`),
+with the results of the runs made one at a time, to the last bit. The theorem assumes SLQC on B(0, W) only;
 NGD has no projection, so iterates may leave the ball. A failure is a violation only when the
 run stayed in the ball (its witness is then an iterate inside it); a run that left the ball
 is *inconclusive* (outside the theorem's assumption), with the largest ||w_t|| in the record.
@@ -32,7 +34,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 import sympy
@@ -55,6 +57,10 @@ SNGD_BASE = {"activation": "generalized_relu", "a": 0.1, "b": 1.0, "W": 1.0, "ws
 def t_bound(kappa: float, dist: float, e: float) -> int:
     """T = ceil(kappa^2 ||w1 - w*||^2 / eps^2) (Theorem 8)."""
     return int(math.ceil(kappa**2 * dist**2 / e**2))
+
+
+#: activations whose NGD loop runs in numpy
+_NUMPY_ACTS = ("generalized_relu", "relu", "identity", "sigmoid")
 
 
 def ngd(X: torch.Tensor, y: torch.Tensor, act: Activation, w1: torch.Tensor, f_star: float, eta: float, T: int,
@@ -80,7 +86,7 @@ def ngd(X: torch.Tensor, y: torch.Tensor, act: Activation, w1: torch.Tensor, f_s
         and ``iterations``.
     """
     sigmoid = act.name == "sigmoid"
-    if act.name not in ("generalized_relu", "relu", "identity") and not sigmoid:
+    if act.name not in _NUMPY_ACTS:
         return _ngd_torch(X, y, act, w1, f_star, eta, T, targets, radius)
     Xn = X.detach().cpu().to(torch.float64).numpy()
     XT = np.ascontiguousarray(Xn.T)
@@ -106,6 +112,155 @@ def ngd(X: torch.Tensor, y: torch.Tensor, act: Activation, w1: torch.Tensor, f_s
     for key in ("best_w", "last_w", "best_in_w"):
         out[key] = torch.from_numpy(out[key])
     return out
+
+
+class NGDRun(NamedTuple):
+    """The arguments of one :func:`ngd` run (a request of :func:`ngd_many`)."""
+
+    X: torch.Tensor
+    y: torch.Tensor
+    act: Activation
+    w1: torch.Tensor
+    f_star: float
+    eta: float
+    T: int
+    targets: Mapping[str, float]
+    radius: float = math.inf
+
+    def key(self) -> tuple:
+        """What tells two runs of one setting apart (the claimed and the empirical kappa's runs)."""
+        return (float(self.eta), int(self.T), float(self.f_star), float(self.radius), tuple(self.targets.items()))
+
+
+def ngd_many(runs: Sequence[NGDRun]) -> list[dict]:
+    """:func:`ngd` for several runs at once (instance batching): one result each, in order.
+
+    Runs of the numpy family (piecewise-linear activations, sigmoid) with one data shape (m, d)
+    and one set of target names go as one stacked loop (:func:`_ngd_stacked`): every iteration
+    steps all of them by stacked matrix products. The loop is bound by numpy's cost per call,
+    which the R runs share (``python docs/ngd_stack_bench.py`` times both ways). A group of one,
+    and every other activation, runs alone. The results are those of
+    :func:`ngd` run by run, to the last bit on numpy's BLAS (tested): a stacked product calls the
+    same BLAS routine per run as the plain one (gemv, dot), and the rest is elementwise.
+    """
+    runs = list(runs)
+    out: list[dict | None] = [None] * len(runs)
+    groups: dict[tuple, list[int]] = {}
+    for i, r in enumerate(runs):
+        if r.act.name in _NUMPY_ACTS and int(r.T) >= 1:
+            key = (tuple(r.X.shape), r.act.name == "sigmoid", tuple(r.targets))
+        else:
+            key = ("alone", i)
+        groups.setdefault(key, []).append(i)
+    for idx in groups.values():
+        if len(idx) == 1:
+            out[idx[0]] = ngd(*runs[idx[0]])
+        else:
+            for i, res in zip(idx, _ngd_stacked([runs[i] for i in idx])):
+                out[i] = res
+    return out  # type: ignore[return-value]
+
+
+#: iterations per block of the stacked loop's bookkeeping (its iterates and residuals are kept for one block,
+#: at most _NGD_BLOCK_ELEMS numbers of each)
+_NGD_BLOCK = 512
+_NGD_BLOCK_ELEMS = 2**21
+
+
+def _ngd_stacked(runs: Sequence[NGDRun]) -> list[dict]:
+    """R numpy-family runs of one shape as one loop; the bookkeeping of :func:`_ngd_loop` per block.
+
+    Each iteration evaluates and steps every run still going (stacked products over (R, m, d));
+    the iterates, residuals and gradient norms of a block of iterations are kept, and the
+    block's gaps and bookkeeping (best and best-inside-the-ball iterates, first hits, largest norm, last
+    iterate) is done after it, vectorized. A run stops after its T iterations, or at the first
+    zero gradient (its later iterates of the block are dropped), as in :func:`_ngd_loop`.
+    """
+    R = len(runs)
+    m, d = runs[0].X.shape
+    Xn = [r.X.detach().cpu().to(torch.float64).numpy() for r in runs]
+    shared = all(np.array_equal(x, Xn[0]) for x in Xn[1:])  # one data set: no copies
+    if shared:
+        X_all = np.broadcast_to(Xn[0], (R, m, d))
+        XT_all = np.broadcast_to(np.ascontiguousarray(Xn[0].T), (R, d, m))
+    else:
+        X_all = np.stack(Xn)
+        XT_all = np.ascontiguousarray(X_all.transpose(0, 2, 1))
+    y_all = np.stack([r.y.detach().cpu().to(torch.float64).numpy().reshape(-1) for r in runs])
+    sigmoid = runs[0].act.name == "sigmoid"
+    slope_a = np.array([[1.0 if sigmoid else float(r.act.a)] for r in runs])
+    slope_b = np.array([[1.0 if sigmoid else float(r.act.b)] for r in runs])
+    f_star = np.array([float(r.f_star) for r in runs])
+    eta = np.array([float(r.eta) for r in runs])
+    T = np.array([int(r.T) for r in runs], dtype=np.int64)
+    tol = np.array([float(r.radius) * (1 + 1e-12) for r in runs])
+    names = list(runs[0].targets)
+    thr = np.array([[float(r.targets[k]) for k in names] for r in runs]).reshape(R, len(names))
+    w = np.stack([r.w1.detach().cpu().to(torch.float64).numpy() for r in runs])
+    first = np.zeros((R, len(names)), dtype=np.int64)  # 0: not reached
+    best_gap, best_w = np.full(R, np.inf), w.copy()
+    best_in_gap, best_in_w = np.full(R, np.inf), w.copy()
+    max_norm, iters = np.zeros(R), np.zeros(R, dtype=np.int64)
+    last_gap, last_w = np.full(R, np.inf), w.copy()
+    go = np.arange(R)  # the runs still going
+    t0 = 1
+    block = max(1, min(_NGD_BLOCK, _NGD_BLOCK_ELEMS // (R * max(m, d))))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # the sigmoid's e^-t; eta / 0 is dropped
+        while go.size:
+            k = min(block, int(T[go].max()) - t0 + 1)
+            n_go = go.size
+            Xg, XTg = (X_all[:n_go], XT_all[:n_go]) if shared else (X_all[go], XT_all[go])
+            yg, ag, bg, eg = y_all[go], slope_a[go], slope_b[go], eta[go]
+            Wh, Rh, N = np.empty((k, n_go, d)), np.empty((k, n_go, m)), np.empty((k, n_go))
+            wg = w[go]
+            for j in range(k):  # the iterations (sequential); the runs are stacked
+                Wh[j] = wg
+                pre = np.matmul(Xg, wg[:, :, None])[:, :, 0]
+                if sigmoid:  # as in ngd's mse_and_grad, operation for operation
+                    p = 1.0 / (1.0 + np.exp(-pre))
+                    g = p * (1.0 - p)
+                    r = p - yg
+                else:
+                    g = np.where(pre >= 0, bg, ag)
+                    r = g * pre
+                    r -= yg
+                Rh[j] = r  # the residuals: the block's gaps come after it
+                grad = np.matmul(XTg, (r * g)[:, :, None])[:, :, 0]
+                grad *= 2.0 / m
+                N[j] = np.sqrt(np.matmul(grad[:, None, :], grad[:, :, None])[:, 0, 0])
+                wg = wg - (eg / N[j])[:, None] * grad
+            G = np.matmul(Rh[:, :, None, :], Rh[:, :, :, None])[:, :, 0, 0] / m - f_star[go]
+            ts = t0 + np.arange(k)
+            zero = N == 0
+            end = np.minimum(T[go], np.where(zero.any(0), ts[np.argmax(zero, 0)], np.iinfo(np.int64).max))
+            seen = ts[:, None] <= end[None, :]  # the iterations each run evaluated
+            cols = np.arange(n_go)
+            norms = np.sqrt(np.matmul(Wh[:, :, None, :], Wh[:, :, :, None])[:, :, 0, 0])
+            max_norm[go] = np.maximum(max_norm[go], np.where(seen, norms, 0.0).max(0))
+            gaps = np.where(seen & ~np.isnan(G), G, np.inf)  # NaN never counts as better (gap < best is False)
+            for gv, bgap, bw in ((gaps, best_gap, best_w), (np.where(norms <= tol[go], gaps, np.inf), best_in_gap,
+                                                             best_in_w)):
+                at = np.argmin(gv, 0)  # the first of equal gaps, as the strict < of the loop
+                v = gv[at, cols]
+                better = v < bgap[go]
+                bgap[go[better]] = v[better]
+                bw[go[better]] = Wh[at[better], cols[better]]
+            hit = (G[:, :, None] <= thr[go][None]) & seen[:, :, None]  # (k, runs, targets)
+            fresh = hit.any(0) & (first[go] == 0)
+            fg_ = first[go]
+            fg_[fresh] = ts[np.argmax(hit, 0)][fresh]
+            first[go] = fg_
+            last = np.minimum(end, ts[-1]) - t0
+            iters[go] = last + t0
+            last_gap[go], last_w[go] = G[last, cols], Wh[last, cols]
+            w[go] = wg
+            go = go[end > ts[-1]]
+            t0 += k
+    return [{"first": {nm: (int(first[i, j]) or None) for j, nm in enumerate(names)}, "best_gap": float(best_gap[i]),
+             "last_gap": float(last_gap[i]), "best_w": torch.from_numpy(best_w[i].copy()),
+             "last_w": torch.from_numpy(last_w[i].copy()), "best_in_gap": float(best_in_gap[i]),
+             "best_in_w": torch.from_numpy(best_in_w[i].copy()), "max_norm": float(max_norm[i]),
+             "iterations": int(iters[i])} for i in range(R)]
 
 
 def _ngd_torch(X: torch.Tensor, y: torch.Tensor, act: Activation, w1: torch.Tensor, f_star: float, eta: float, T: int,
@@ -203,6 +358,42 @@ class Theorem8(Claim):
         """The one search of :meth:`evaluate`: the empirical kappa at eps, no kappa_stop."""
         return [(float(setting["eps"]), None)]
 
+    def prefetch_runs(self, setting: Mapping[str, Any], problem: Problem, found: Mapping[tuple[float, float | None], Any],
+                      budget: str) -> list[NGDRun]:
+        """The NGD runs of :meth:`evaluate` once its search is known (``found``: the prefetched results).
+
+        ``slqc check`` runs the runs of every setting of an instance batch as one stacked loop
+        (:func:`ngd_many`) and hands them to :meth:`evaluate` through the checker.
+        """
+        res = found.get((float(setting["eps"]), None))
+        if res is None:
+            return []
+        plan = self._plan(setting, problem, res.kappa, budget)
+        return [run for _, _, run in plan["runs"] if run is not None]
+
+    def _plan(self, setting: Mapping[str, Any], pb: Problem, kappa_e: float, budget: str) -> dict:
+        """What :meth:`evaluate` runs: the data, the start point, and per kappa source (source, kappa, run or None)."""
+        e = float(setting["eps"])
+        X = pb.X.detach().cpu().to(torch.float64)
+        y = pb.Y.detach().cpu().to(torch.float64).reshape(-1)
+        wstar = pb.z.detach().cpu().to(torch.float64)
+        act = activation_of(setting)
+        f_star = float(((act.phi(X @ wstar) - y) ** 2).mean())
+        rng = np.random.default_rng(int(setting["seed"]) + 31337)  # the start point of every earlier run
+        w1 = torch.as_tensor(rng.standard_normal(tuple(wstar.shape)), dtype=torch.float64)
+        w1 = w1 * (float(setting["W"]) / float(torch.linalg.vector_norm(w1)))  # start on the sphere of radius W
+        dist = float(torch.linalg.vector_norm(w1 - wstar))
+        cap = CAPS[budget]
+        targets = {"best<=3eps": 3 * e, "best<=3eps^3": 3 * e**3, "last<=3eps": 3 * e, "eps": e}
+        runs = []
+        for source, kap in (("claimed", self.kappa(setting)), ("empirical", kappa_e)):
+            run = None
+            if math.isfinite(kap) and kap > 0:
+                run = NGDRun(X, y, act, w1, f_star, e / kap, min(t_bound(kap, dist, e), cap), targets,
+                             float(setting["W"]))
+            runs.append((source, kap, run))
+        return {"dist": dist, "cap": cap, "targets": targets, "runs": runs}
+
     def evaluate(self, setting: Mapping[str, Any], checker: CheckerAPI) -> list[dict]:
         """Runs NGD with the claimed and the empirical kappa; one record per (kappa source, reading)."""
         t0 = time.perf_counter()
@@ -212,23 +403,14 @@ class Theorem8(Claim):
         kappa_c = self.kappa(setting)
         res = checker.probe(pb, e, kappa_stop=None)
         kappa_e = res.kappa
-        X = pb.X.detach().cpu().to(torch.float64)
-        y = pb.Y.detach().cpu().to(torch.float64).reshape(-1)
-        wstar = pb.z.detach().cpu().to(torch.float64)
-        act = activation_of(setting)
-        f_star = float(((act.phi(X @ wstar) - y) ** 2).mean())
-        rng = np.random.default_rng(int(setting["seed"]) + 31337)  # the start point of every earlier run
-        w1 = torch.as_tensor(rng.standard_normal(tuple(wstar.shape)), dtype=torch.float64)
-        w1 = w1 * (W / float(torch.linalg.vector_norm(w1)))  # start on the sphere of radius W
-        dist = float(torch.linalg.vector_norm(w1 - wstar))
-        cap = CAPS[checker.budget]
-        targets = {"best<=3eps": 3 * e, "best<=3eps^3": 3 * e**3, "last<=3eps": 3 * e, "eps": e}
+        plan = self._plan(setting, pb, kappa_e, checker.budget)
+        dist, cap, targets = plan["dist"], plan["cap"], plan["targets"]
         probe_secs = time.perf_counter() - t0
         searched = checker.searched(res) if hasattr(checker, "searched") else None
         records = []
-        for source, kap in (("claimed", kappa_c), ("empirical", kappa_e)):
+        for source, kap, spec in plan["runs"]:
             t1 = time.perf_counter()
-            if not (math.isfinite(kap) and kap > 0):
+            if spec is None:
                 why = ("the probe found no point with f(x) - f(w*) > eps, so every kappa works and eta = eps/kappa "
                        "is unbounded" if kap == 0 else "the probe found a point where no kappa works")
                 for reading in READINGS:
@@ -240,10 +422,10 @@ class Theorem8(Claim):
                                                   searched=searched))
                 continue
             T = t_bound(kap, dist, e)
-            n = min(T, cap)
-            run = ngd(X, y, act, w1, f_star, e / kap, n, targets, radius=W)
+            run = checker.ngd(spec) if hasattr(checker, "ngd") else ngd(*spec)
             left = run["max_norm"] > W * (1 + 1e-12)
-            secs = time.perf_counter() - t1 + (probe_secs if source == "claimed" else 0.0)
+            secs = (time.perf_counter() - t1 + run.get("batch_seconds", 0.0)  # a run made ahead: its share
+                    + (probe_secs if source == "claimed" else 0.0))
             for reading in READINGS:
                 hit = run["first"][reading]
                 extra = {"T_bound": T, "iterations_run": run["iterations"], "T_needed": hit,
