@@ -335,16 +335,32 @@ def test_theorem2_draws_searched_together_give_the_records_of_one_at_a_time():
                 raise AttributeError(name)
             return getattr(self._inner, name)
 
+    class Spy:
+        """The checker, noting the sizes of its batched searches."""
+
+        def __init__(self, inner):
+            self._inner, self.sizes = inner, []
+
+        def __getattr__(self, name):
+            return getattr(self._inner, name)
+
+        def probe_many(self, problems, *args, **kw):
+            self.sizes.append(sorted(p.X.shape[0] for p in problems))
+            return self._inner.probe_many(problems, *args, **kw)
+
     claim = get_claim("thm2")
     setting = dict(claim.settings("quick")[0], draws=3, ms=[4, 64])
     recs = []
-    for wrap in (lambda c: c, OneAtATime):
+    for wrap in (Spy, OneAtATime):
         chk = Checker("quick")
         chk.in_draws = True
-        recs.append(claim.evaluate(setting, wrap(chk)))
+        w = wrap(chk)
+        recs.append(claim.evaluate(setting, w))
+        if wrap is Spy:  # the draws of both sample sizes in one batched search
+            assert w.sizes == [[4, 4, 4, 64, 64, 64]]
     for a, b in zip(*recs):
-        assert (a["verdict"], a["slqc_draws"], a["points_evaluated"]) == (b["verdict"], b["slqc_draws"],
-                                                                         b["points_evaluated"])
+        assert (a["setting"]["m"], a["verdict"], a["slqc_draws"], a["points_evaluated"], a["max_gap"]) == \
+               (b["setting"]["m"], b["verdict"], b["slqc_draws"], b["points_evaluated"], b["max_gap"])
         assert b["kappa_empirical"] == pytest.approx(a["kappa_empirical"], rel=1e-9)
 
 
