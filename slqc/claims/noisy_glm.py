@@ -328,7 +328,7 @@ class Theorem2(Claim):
         e = float(setting["eps"])
         R = int(setting["draws"])
         ms = [int(m) for m in setting["ms"]]
-        # per m: draws in the ball, largest kappa, points, first failing draw, largest gap, seconds, failed hypotheses
+        # per m: SLQC draws, largest kappa, points, first failing draw, largest gap, seconds, failed hypotheses
         st = {m: {"ok": 0, "kmax": 0.0, "points": 0, "failing": None, "max_gap": -math.inf, "seconds": 0.0,
                   "hyp_bad": []} for m in ms}
 
