@@ -323,11 +323,18 @@ class Theorem2(Claim):
         searched together (instance batching, ``checker.probe_many``): up to ``_DRAW_BATCH`` draws of
         each such m per batched search, the sample sizes side by side; larger draws one at a time
         (memory). The results are those of one draw at a time, up to float rounding (tested).
+
+        Raises:
+            ValueError: a sample size given twice in ``ms``, or no draw.
         """
         kappa_c = self.kappa(setting)
         e = float(setting["eps"])
         R = int(setting["draws"])
         ms = [int(m) for m in setting["ms"]]
+        if len(set(ms)) != len(ms):
+            raise ValueError(f"ms: give each sample size once, got {ms}")
+        if R < 1:
+            raise ValueError(f"draws: give at least one data draw, got {R}")
         # per m: SLQC draws, largest kappa, points, first failing draw, largest gap, seconds, failed hypotheses
         st = {m: {"ok": 0, "kmax": 0.0, "points": 0, "failing": None, "max_gap": -math.inf, "seconds": 0.0,
                   "hyp_bad": []} for m in ms}

@@ -236,7 +236,8 @@ def _ngd_stacked(runs: Sequence[NGDRun]) -> list[dict]:
             seen = ts[:, None] <= end[None, :]  # the iterations each run evaluated
             cols = np.arange(n_go)
             norms = np.sqrt(np.matmul(Wh[:, :, None, :], Wh[:, :, :, None])[:, :, 0, 0])
-            max_norm[go] = np.maximum(max_norm[go], np.where(seen, norms, 0.0).max(0))
+            # the loop's max(max_norm, ||w_t||) never takes a NaN
+            max_norm[go] = np.maximum(max_norm[go], np.where(seen & ~np.isnan(norms), norms, 0.0).max(0))
             gaps = np.where(seen & ~np.isnan(G), G, np.inf)  # NaN never counts as better (gap < best is False)
             for gv, bgap, bw in ((gaps, best_gap, best_w), (np.where(norms <= tol[go], gaps, np.inf), best_in_gap,
                                                              best_in_w)):

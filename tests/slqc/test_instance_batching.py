@@ -433,3 +433,17 @@ def test_batching_ceiling_fits_each_batch_through_its_two_timings():
     for batched in (3.0, 3.6):
         flat = batching_ceiling([{"size": 3, "cpu": {"one_at_a_time": [3.0], "batched": [batched]}}])
         assert flat["speedup"] == pytest.approx(1.0)
+
+
+def test_theorem2_refuses_a_sample_size_given_twice_and_no_draws():
+    """Each m is one record over its own draws; a repeated m would pool two sets of draws into one."""
+    from slqc.check import Checker, _evaluate_with
+
+    claim = get_claim("thm2")
+    setting = dict(claim.settings("quick")[0], ms=[4, 4])
+    with pytest.raises(ValueError, match="each sample size once"):
+        claim.evaluate(setting, Checker("quick"))
+    rec, = _evaluate_with(claim, setting, Checker("quick"), None)  # slqc check reports it in one record
+    assert rec["verdict"] == "inconclusive" and "each sample size once" in rec["note"]
+    with pytest.raises(ValueError, match="at least one data draw"):
+        claim.evaluate(dict(setting, ms=[4], draws=0), Checker("quick"))

@@ -46,7 +46,7 @@ def _assert_same(one: dict, two: dict) -> None:
     assert one.keys() == two.keys()
     for key, v in one.items():
         if torch.is_tensor(v):
-            assert torch.equal(v, two[key]), key
+            torch.testing.assert_close(v, two[key], rtol=0, atol=0, equal_nan=True, msg=key)
         elif isinstance(v, float) and math.isnan(v):
             assert math.isnan(two[key]), key
         else:
@@ -151,3 +151,20 @@ def test_the_stack_bench_checks_its_two_ways_agree_and_refuses_bad_input(capsys)
         assert bench.main(bad) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("ngd_stack_bench:")
+
+
+def test_a_run_that_turns_nan_keeps_the_loops_bookkeeping():
+    """A NaN target makes every gap and later iterate NaN: no best, no hit, the largest norm of the
+    finite iterates (the loop's max() never takes a NaN); the run beside it is unaffected."""
+    g = torch.Generator().manual_seed(8)
+    bad = _run(g, "generalized_relu", 12, 3, 30)
+    y = bad.y.clone()
+    y[4] = math.nan
+    runs = [bad._replace(y=y), _run(g, "generalized_relu", 12, 3, 30, X=bad.X)]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sngd, "_NGD_BLOCK", 8)
+        out = ngd_many(runs)
+    ref = ngd(*runs[0])
+    assert math.isnan(ref["last_gap"]) and ref["best_gap"] == math.inf and math.isfinite(ref["max_norm"])
+    for run, res in zip(runs, out):
+        _assert_same(ngd(*run), res)
