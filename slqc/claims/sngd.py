@@ -135,7 +135,7 @@ class NGDRun(NamedTuple):
 def ngd_many(runs: Sequence[NGDRun]) -> list[dict]:
     """:func:`ngd` for several runs at once (instance batching): one result each, in order.
 
-    Runs of the numpy family (piecewise-linear activations, sigmoid) with one data shape (m, d)
+    Runs of the numpy family (piecewise-linear activations, identity, sigmoid) with one data shape (m, d)
     and one set of target names go as one stacked loop (:func:`_ngd_stacked`): every iteration
     steps all of them by stacked matrix products. The loop is bound by numpy's cost per call,
     which the R runs share (``python docs/ngd_stack_bench.py`` times both ways). A group of one,
