@@ -22,8 +22,9 @@ over many points:
    two ascents start from the best points of every region (``starts`` of them for the kappa
    ascent, ``vstarts`` for the violation ascent; beyond one per region, the best overall):
 
-   * ``ascent_kappa``: projected normalized-gradient ascent on log kappa_min (a second
-     autograd pass), with per-point step sizes, and a retraction along the ray from z back
+   * ``ascent_kappa``: projected normalized-gradient ascent on log kappa_min (second order:
+     a closed-form Hessian-vector product for the GLM and one-hidden-layer stacks, autograd's
+     double backward for other objectives), with per-point step sizes, and a retraction along the ray from z back
      above the level set;
    * ``ascent_violation``: descent on the violation objective
      s(x) = (<g, x - z> + 2 max(0, eps' - (f(x) - f(z)))) / (||g|| ||x - z||): it pushes
@@ -628,7 +629,12 @@ def _below_first(below: torch.Tensor, valid: torch.Tensor | None, *ts: torch.Ten
 
 def _terms_and_dirs(S: _Search, x: torch.Tensor, mode: str,
                     valid: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, SLQCTerms, torch.Tensor]:
-    """Objective and its improving direction at the points x (B, P, *S), by a second autograd pass.
+    """Objective and its improving direction at the points x (B, P, *S), a second-order quantity.
+
+    dJ/dx comes from the stack's closed-form Hessian-vector product where it has one
+    (``value_grad_hvp``: the GLM and one-hidden-layer stacks, :func:`_closed_dirs`), otherwise
+    from a second autograd pass through the stack's ``__call__``. The two agree to rounding
+    (``tests/slqc/test_closed_hvp.py``).
 
     ``mode="kappa"``: J = log ||g|| - log <g, x - z> (to increase); near the level set the
     inward part of dJ/dx along g is removed, so a step moves along the level set to first
@@ -647,23 +653,26 @@ def _terms_and_dirs(S: _Search, x: torch.Tensor, mode: str,
         z0 = torch.zeros(B, P, dtype=S.dt, device=S.dev)
         return z0, torch.zeros(B, P, S.n, dtype=S.dt, device=S.dev), SLQCTerms(z0, z0, z0), \
             torch.zeros(B, P, S.n, dtype=S.dt, device=S.dev)
-    with torch.enable_grad():
-        xs = S.sub(x).detach().requires_grad_(True)  # only the instances taking part are evaluated
-        vs = S.Fl(xs)
-        (gs,) = torch.autograd.grad(vs.sum(), xs, create_graph=True)
-        xg = xs if S.all_live else x.detach().index_copy(0, S.idx_t, xs)  # differentiable in the live rows
-        vals, g = S.full(vs), S.full(gs)
-        gf = g.reshape(B, P, S.n)
-        inner = torch.linalg.vecdot(gf, xg.reshape(B, P, S.n) - zf)
-        gnorm = torch.linalg.vector_norm(gf, dim=2)
-        if mode == "kappa":
-            J = torch.log(gnorm.clamp_min(S.tiny)) - torch.log(inner.clamp_min(S.tiny))
-        else:
-            deficit = (S.eps * (1 + _NEAR_LEVEL) - (vals - S.fz)).clamp_min(0)
-            dist = torch.linalg.vector_norm(xg.reshape(B, P, S.n) - zf, dim=2).clamp_min(S.tiny)
-            J = -(inner + 2 * deficit) / (gnorm.clamp_min(S.tiny) * dist)
-        (dJ,) = torch.autograd.grad(J.sum(), xs, allow_unused=True)
-    dJ = torch.zeros_like(x) if dJ is None else S.full(dJ)
+    if hasattr(S.Fl, "value_grad_hvp"):
+        vals, gf, inner, gnorm, J, dJ = _closed_dirs(S, x, mode)
+    else:
+        with torch.enable_grad():
+            xs = S.sub(x).detach().requires_grad_(True)  # only the instances taking part are evaluated
+            vs = S.Fl(xs)
+            (gs,) = torch.autograd.grad(vs.sum(), xs, create_graph=True)
+            xg = xs if S.all_live else x.detach().index_copy(0, S.idx_t, xs)  # differentiable in the live rows
+            vals, g = S.full(vs), S.full(gs)
+            gf = g.reshape(B, P, S.n)
+            inner = torch.linalg.vecdot(gf, xg.reshape(B, P, S.n) - zf)
+            gnorm = torch.linalg.vector_norm(gf, dim=2)
+            if mode == "kappa":
+                J = torch.log(gnorm.clamp_min(S.tiny)) - torch.log(inner.clamp_min(S.tiny))
+            else:
+                deficit = (S.eps * (1 + _NEAR_LEVEL) - (vals - S.fz)).clamp_min(0)
+                dist = torch.linalg.vector_norm(xg.reshape(B, P, S.n) - zf, dim=2).clamp_min(S.tiny)
+                J = -(inner + 2 * deficit) / (gnorm.clamp_min(S.tiny) * dist)
+            (dJ,) = torch.autograd.grad(J.sum(), xs, allow_unused=True)
+        dJ = torch.zeros_like(x) if dJ is None else S.full(dJ)
     counted = S._counted(valid, P)
     S.points += counted.sum(1)
     t = SLQCTerms(gap=vals.detach() - S.fz, inner=inner.detach(), gnorm=gnorm.detach())
@@ -676,6 +685,56 @@ def _terms_and_dirs(S: _Search, x: torch.Tensor, mode: str,
         d = torch.where(near.unsqueeze(2), d - inward.unsqueeze(2) * gd, d)
     S.nonfinite = S.nonfinite | (~torch.isfinite(t.gap) & counted).any(1)
     return J.detach(), d, t, gd
+
+
+def _closed_dirs(S: _Search, x: torch.Tensor, mode: str) -> tuple[torch.Tensor, ...]:
+    """The objective J and dJ/dx of :func:`_terms_and_dirs` from the stack's closed-form Hessian-vector
+    product (``value_grad_hvp``), without autograd.
+
+    With g the gradient, H the Hessian and v = x - z: d||g|| = H g / ||g||, d<g, v> = H v + g,
+    d||v|| = v / ||v||, so dJ is H applied to one combination of g and v, plus multiples of g and v.
+    Where autograd's clamp_min stops the gradient (a value below ``S.tiny``; the deficit below 0),
+    its term is 0 here too. Rows of instances not taking part get dJ = 0, as from autograd.
+
+    Returns:
+        (values (B, P), gradients (B, P, n), <g, v>, ||g||, J (B, P), dJ (B, P, *S)).
+    """
+    B, P, n, tiny = x.shape[0], x.shape[1], S.n, S.tiny
+    vs, gs, hvp = S.Fl.value_grad_hvp(S.sub(x))
+    vals, gf = S.full(vs), S.full(gs).reshape(B, P, n)
+    v = x.reshape(B, P, n) - S.zf.unsqueeze(1)
+    inner = torch.linalg.vecdot(gf, v)
+    gnorm = torch.linalg.vector_norm(gf, dim=2)
+    gn = gnorm.clamp_min(tiny)
+    on_g = gnorm >= tiny  # where clamp_min passes the gradient
+    zero = torch.zeros((), dtype=x.dtype, device=x.device)
+    if mode == "kappa":
+        ic = inner.clamp_min(tiny)
+        J = torch.log(gn) - torch.log(ic)
+        a_g = torch.where(on_g, (1 / gn) / gn, zero)  # d log||g|| = H g / ||g||^2
+        b = torch.where(inner >= tiny, 1 / ic, zero)  # d log<g, v> = (H v + g) / <g, v>
+        Hc = a_g.unsqueeze(2) * gf - b.unsqueeze(2) * v
+        rest = -b.unsqueeze(2) * gf
+    else:
+        e = S.eps * (1 + _NEAR_LEVEL) - (vals - S.fz)
+        N = inner + 2 * e.clamp_min(0)
+        vn = torch.linalg.vector_norm(v, dim=2)
+        dist = vn.clamp_min(tiny)
+        D = gn * dist
+        J = -N / D
+        # dJ = -dN / D + q dD with q = N / D^2 (autograd's order: (N / D) / D, which overflows where
+        # autograd's does), dN = H v + g - 2 [e >= 0] g, dD = dist H g / ||g|| + ||g|| v / ||v||
+        q = (N / D) / D
+        a_g = torch.where(on_g, (q * dist) / gn, zero)
+        Hc = a_g.unsqueeze(2) * gf - (1 / D).unsqueeze(2) * v
+        sign = torch.where(e >= 0, -1.0, 1.0).to(x.dtype)
+        c_v = torch.where(vn >= tiny, (q * gn) / dist, zero)
+        rest = -(sign / D).unsqueeze(2) * gf + c_v.unsqueeze(2) * v
+    Hv = S.full(hvp(S.sub(Hc.reshape(x.shape)))).reshape(B, P, n)
+    dJ = Hv + rest
+    if not S.all_live:
+        dJ = dJ * S.mask.reshape(B, 1, 1).to(dJ.dtype)
+    return vals, gf, inner, gnorm, J, dJ.reshape(x.shape)
 
 
 def _retract(S: _Search, x: torch.Tensor, valid: torch.Tensor | None,

@@ -12,6 +12,10 @@ values (B, P), autograd-differentiable, with optional ``value`` (values only) an
   (``torch.matmul`` over the instance axis) per block of points instead of B small ones.
 * :class:`OneHiddenStack`: :class:`~slqc.models.OneHiddenObjective` instances (Theorems 4-5)
   that share shapes, activations and loss (hidden slopes per instance).
+
+The GLM and one-hidden-layer stacks also give gradients and Hessian-vector products in closed form
+(``value_grad_hvp``), which the search's second-order directions use instead of autograd's double
+backward.
 * :class:`LoopStack`: anything else, one call per instance.
 * :class:`GroupStack`: objectives of one point shape from several of the groups above (say a
   Theorem 1 setting with m = 256 samples next to a Theorem 6 setting with m = 8): each group
@@ -335,11 +339,105 @@ class GLMStack(_Selectable):
         return vals / self.m, grads / self.m
 
 
+    def _back(self, dt: torch.Tensor) -> torch.Tensor:
+        """X^T per point: dt (B, n, k, m) -> (B, n, d[, k]), the layout of the points (not divided by m)."""
+        B, n = dt.shape[0], dt.shape[1]
+        gk = torch.bmm(dt.reshape(B, n * self.k, self.m), self.X)  # (B, n k, d)
+        return gk.reshape(B, n, self.k, self.d).transpose(2, 3) if self.multi else gk
+
+    def value_grad_hvp(self, W: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, Any]:
+        """Values (B, P), gradients (B, P, *S) and V -> H V (B, P, *S), the Hessians at W, in closed form.
+
+        With t = <W, x_i> the pre-activations (B, P, k, m), H V = X^T C[X V] / m, where C is the
+        loss's second derivative in t (:func:`loss_derivatives`). Values and gradients are those of
+        :meth:`value_and_grad` (the same passes); the search's second-order directions
+        (:func:`slqc.search._terms_and_dirs`) take one such product per step instead of autograd's
+        double-backward graph. The curvature is kept for every point of W, (B, P, k, m), as the
+        graph would be.
+        """
+        W = W.detach()
+        with torch.no_grad():
+            t = self._preact(W)  # (B, P, k, m)
+            dt, curv, r = loss_derivatives(self.loss, self.act, t, self.Ykm, axis=2)
+            vals = torch.linalg.vector_norm(r.flatten(2), dim=2).square_() if self.fused else self._loss(t)
+            grads = self._back(dt)
+
+        def hvp(V: torch.Tensor) -> torch.Tensor:
+            with torch.no_grad():
+                return self._back(curv(self._preact(V.detach()))) / self.m
+
+        return vals / self.m, grads / self.m, hvp
+
+
+def has_curvature(act: Any) -> bool:
+    """True for the activations whose second derivative :func:`loss_derivatives` knows."""
+    return act.name in _PIECEWISE_LINEAR or act.name in ("sigmoid", "softmax")
+
+
+def loss_derivatives(loss: Any, act: Any, t: torch.Tensor, Y: torch.Tensor,
+                     axis: int) -> tuple[torch.Tensor, Any, torch.Tensor | None]:
+    """dL/dt and the curvature u -> (d^2 L / dt^2) u of the per-sample loss L(act(t), y), in closed form.
+
+    t holds pre-activations with the outputs along ``axis`` (any layout for elementwise
+    activations); Y broadcasts to t. Per sample:
+
+    * elementwise activations: L''(t) u elementwise. The squared loss has
+      L'' = 2 (phi'^2 + r phi''), r = phi(t) - y, with phi'' = 0 on the piecewise-linear family
+      (autograd's convention: g(t) t with g constant) and phi'' = phi' (1 - 2 phi) for the
+      sigmoid; binary cross-entropy has L'' = p (1 - p).
+    * softmax over the outputs, with J = diag p - p p^T: cross-entropy s J (s = sum_j y_j, the
+      gradient being s p - y); the squared loss J ((2 p + w - <w, p>) (u - <p, u>)) with
+      w = 2 (p - y), that is 2 J J u plus the curvature of p weighted by w.
+
+    The curvature function may overwrite its argument. Returns (dL/dt, curvature, r) with r the
+    residual phi(t) - y for the squared loss of an elementwise activation (None otherwise).
+
+    Raises:
+        ValueError: an activation without a known second derivative, or a loss it does not take.
+    """
+    if not has_curvature(act):
+        raise ValueError(f"no closed-form curvature for the activation {act.name!r}")
+    if act.elementwise:
+        if loss.name == "squared":
+            g = act.grad(t)
+            p = act.phi(t)
+            r = p - Y
+            c = g * g
+            if act.name == "sigmoid":  # phi'' = g (1 - 2 p)
+                c = c.add_(r * g * (1 - 2 * p))
+            c = c.mul_(2)
+            dt = (r * g).mul_(2)
+        elif loss.name == "bce":
+            p, r = torch.sigmoid(t), None
+            dt = p - Y
+            c = p * (1 - p)
+        else:
+            raise ValueError(f"no closed-form curvature for the loss {loss.name!r} with {act.name!r}")
+        return dt, (lambda u: u.mul_(c)), r
+    p = torch.softmax(t, dim=axis)
+    if loss.name == "squared":
+        w = 2 * (p - Y)
+        dt = p * (w - (p * w).sum(axis, keepdim=True))
+        v = (2 * p).add_(w).sub_((w * p).sum(axis, keepdim=True))
+
+        def curv(u: torch.Tensor) -> torch.Tensor:
+            q = (u - (p * u).sum(axis, keepdim=True)).mul_(v)
+            return q.sub_((p * q).sum(axis, keepdim=True)).mul_(p)
+        return dt, curv, None
+    s = Y.sum(axis, keepdim=True)  # ce; the targets may not sum to one
+    dt = p * s - Y
+    ps = p * s
+    return dt, (lambda u: u.sub_((p * u).sum(axis, keepdim=True)).mul_(ps)), None
+
+
 class OneHiddenStack(_Selectable):
-    """B :class:`~slqc.models.OneHiddenObjective` instances of one shape (points (B, P, d, h)), autograd only.
+    """B :class:`~slqc.models.OneHiddenObjective` instances of one shape (points (B, P, d, h)).
 
     Hidden pre-activations come from one (m, d) @ (d, P h) product per instance, laid out
-    (B, m, P, h); the outputs from one (m P, h) @ (h, k) product.
+    (B, m, P, h); the outputs from one (m P, h) @ (h, k) product. Gradients and Hessian-vector
+    products are in closed form (backpropagation written out, :meth:`value_grad_hvp`) when the
+    hidden activation is elementwise and both activations' second derivatives are known
+    (:func:`has_curvature`); otherwise the search differentiates ``__call__`` by autograd.
     """
 
     def __init__(self, fs: Sequence[OneHiddenObjective]):
@@ -348,29 +446,104 @@ class OneHiddenStack(_Selectable):
         self.B, self.multi, self.loss, self.act2 = len(self.fs), f0.multi, f0.loss, f0.act2
         self.m, self.d, self.h = f0.m, f0.d, f0.h
         self.X = torch.stack([f.X for f in self.fs])  # (B, m, d)
+        self.Xt = self.X.transpose(1, 2).contiguous()  # (B, d, m)
         W2 = torch.stack([f.W2 for f in self.fs])  # (B, h[, k])
         self.W2 = W2 if self.multi else W2.unsqueeze(-1)  # (B, h, k)
+        self.W2t = self.W2.transpose(1, 2).contiguous()  # (B, k, h)
         self.k = self.W2.shape[2]
         Y = torch.stack([f.Y for f in self.fs])  # (B, m[, k])
         self.Y = Y.unsqueeze(2) if self.multi else Y.unsqueeze(2).unsqueeze(3)  # (B, m, 1, k)
         self.act1 = _slopes([f.act1 for f in self.fs], 4, self.X) if _family(f0.act1) == "plin" else f0.act1
+        if (f0.act1.elementwise and has_curvature(f0.act1) and has_curvature(self.act2)
+                and (self.act2.elementwise or self.multi)):
+            self.value_and_grad = self._value_and_grad
+            self.value_grad_hvp = self._value_grad_hvp
 
-    def __call__(self, W1: torch.Tensor) -> torch.Tensor:
+    def _pre(self, W1: torch.Tensor) -> torch.Tensor:
+        """Hidden pre-activations (B, m, P, h) of points W1 (B, P, d, h)."""
         B, P = W1.shape[0], W1.shape[1]
         pre = torch.bmm(self.X, W1.permute(0, 2, 1, 3).reshape(B, self.d, P * self.h))  # (B, m, P h)
-        H = self.act1.phi(pre.reshape(B, self.m, P, self.h))
-        t = torch.bmm(H.reshape(B, self.m * P, self.h), self.W2).reshape(B, self.m, P, self.k)
+        return pre.reshape(B, self.m, P, self.h)
+
+    def _out(self, H: torch.Tensor) -> torch.Tensor:
+        """Output pre-activations (B, m, P, k) of hidden units H (B, m, P, h): H W2."""
+        B, m, P = H.shape[0], H.shape[1], H.shape[2]
+        return torch.bmm(H.reshape(B, m * P, self.h), self.W2).reshape(B, m, P, self.k)
+
+    def _out_t(self, D: torch.Tensor) -> torch.Tensor:
+        """D W2^T (B, m, P, h) of D (B, m, P, k): back through the outer weights."""
+        B, m, P = D.shape[0], D.shape[1], D.shape[2]
+        return torch.bmm(D.reshape(B, m * P, self.k), self.W2t).reshape(B, m, P, self.h)
+
+    def _back(self, G: torch.Tensor) -> torch.Tensor:
+        """X^T G per point: G (B, m, P, h) -> (B, P, d, h) (not divided by m)."""
+        B, P = G.shape[0], G.shape[2]
+        return torch.bmm(self.Xt, G.reshape(B, self.m, P * self.h)).reshape(B, self.d, P, self.h).permute(0, 2, 1, 3)
+
+    def _per(self, t: torch.Tensor) -> torch.Tensor:
+        """Mean loss (B, P) of output pre-activations t (B, m, P, k)."""
         if self.multi:
-            per = self.loss.per_sample(t, self.Y, self.act2, True)  # (B, m, P)
-        else:
-            per = self.loss.per_sample(t.squeeze(3), self.Y.squeeze(3), self.act2, False)
-        return per.mean(1)
+            return self.loss.per_sample(t, self.Y, self.act2, True).mean(1)  # (B, m, P) -> (B, P)
+        return self.loss.per_sample(t.squeeze(3), self.Y.squeeze(3), self.act2, False).mean(1)
+
+    def __call__(self, W1: torch.Tensor) -> torch.Tensor:
+        return self._per(self._out(self.act1.phi(self._pre(W1))))
 
     def value(self, W1: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():  # loop over blocks of points, not over points
+            return torch.cat([self(W1[:, s:s + n]) for s, n in self._blocks(W1)], dim=1)
+
+    def _blocks(self, W1: torch.Tensor):
         P = W1.shape[1]
         step = max(1, _STACK_BLOCK_ELEMS // (self.B * self.m * self.h))
-        with torch.no_grad():  # loop over blocks of points, not over points
-            return torch.cat([self(W1[:, s:s + step]) for s in range(0, P, step)], dim=1)
+        for s in range(0, P, step):
+            yield s, min(step, P - s)
+
+    def _forward(self, W1: torch.Tensor) -> tuple:
+        """Values (B, P), the hidden pre-activations and slopes, dL/dH (B, m, P, h) and the output curvature."""
+        pre = self._pre(W1)
+        t = self._out(self.act1.phi(pre))
+        dt, curv, _ = loss_derivatives(self.loss, self.act2, t, self.Y, axis=3)
+        return self._per(t), pre, self.act1.grad(pre), self._out_t(dt), curv
+
+    def _value_and_grad(self, W1: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Values (B, P) and gradients (B, P, d, h) by backpropagation written out, in blocks of points."""
+        W1 = W1.detach()
+        vals = torch.empty(W1.shape[:2], dtype=W1.dtype, device=W1.device)
+        grads = torch.empty_like(W1)
+        with torch.no_grad():
+            for s, n in self._blocks(W1):
+                v, _, g1, dH, _ = self._forward(W1[:, s:s + n])
+                vals[:, s:s + n] = v
+                grads[:, s:s + n] = self._back(dH.mul_(g1))
+        return vals, grads / self.m
+
+    def _value_grad_hvp(self, W1: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, Any]:
+        """Values (B, P), gradients and V -> H V (B, P, d, h) in closed form.
+
+        With pre = X W1, H = phi1(pre), t = H W2 and delta = dL/dt: the gradient is
+        X^T (g1 * (delta W2^T)) / m, g1 = phi1'(pre); along V, d pre = X V, dt = (g1 * d pre) W2,
+        d delta = C[dt] (:func:`loss_derivatives`), and
+        H V = X^T (g1 * (d delta W2^T) + phi1''(pre) * d pre * (delta W2^T)) / m, the last term
+        0 on the piecewise-linear family and phi1' (1 - 2 phi1) for the sigmoid.
+        """
+        W1 = W1.detach()
+        with torch.no_grad():
+            vals, pre, g1, dH, curv = self._forward(W1)
+            grads = self._back(dH * g1) / self.m
+            h2 = None
+            if self.act1.name == "sigmoid":
+                h2 = dH.mul_(g1 * (1 - 2 * self.act1.phi(pre)))  # phi1'' (delta W2^T)
+
+        def hvp(V: torch.Tensor) -> torch.Tensor:
+            with torch.no_grad():
+                dpre = self._pre(V.detach())
+                G = self._out_t(curv(self._out(g1 * dpre))).mul_(g1)
+                if h2 is not None:
+                    G.addcmul_(h2, dpre)
+                return self._back(G) / self.m
+
+        return vals, grads, hvp
 
 
 class GroupStack(_Selectable):
@@ -402,6 +575,8 @@ class GroupStack(_Selectable):
         order = [i for idx, _ in self.parts for i in idx]
         self._inv = sorted(range(self.B), key=order.__getitem__)  # row b of the result is row _inv[b] of the parts'
         self._index: dict[str, tuple[list[torch.Tensor], torch.Tensor]] = {}
+        if all(hasattr(st, "value_grad_hvp") for _, st in self.parts):
+            self.value_grad_hvp = self._value_grad_hvp
 
     def _idx(self, device: torch.device) -> tuple[list[torch.Tensor], torch.Tensor]:
         key = str(device)
@@ -430,6 +605,17 @@ class GroupStack(_Selectable):
         """Values (B, P) and gradients (B, P, *S): closed form where a group has one, autograd elsewhere."""
         pairs = self._map(x.detach(), _value_and_grad_of)
         return self._join([v for v, _ in pairs]), self._join([g for _, g in pairs])
+
+
+    def _value_grad_hvp(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, Any]:
+        """Values, gradients and Hessian-vector products (see :meth:`GLMStack.value_grad_hvp`), group by group."""
+        rows, _ = self._idx(x.device)
+        outs = [st.value_grad_hvp(x.index_select(0, r)) for r, (_, st) in zip(rows, self.parts)]
+
+        def hvp(V: torch.Tensor) -> torch.Tensor:
+            return self._join([h(V.index_select(0, r)) for r, (_, _, h) in zip(rows, outs)])
+
+        return self._join([v for v, _, _ in outs]), self._join([g for _, g, _ in outs]), hvp
 
 
 def _value_and_grad_of(stack: Any, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
