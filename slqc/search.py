@@ -107,6 +107,11 @@ _SECANT_TARGET = 1e-6
 # read per call: free on the CPU; on CUDA a synchronisation per ascent step, so every point is evaluated).
 COMPACT_DEVICES: tuple[str, ...] = ("cpu",)
 
+#: the ascents' second-order directions from the stacks' closed-form Hessian-vector products where
+#: they have one (``value_grad_hvp``); False takes autograd's double backward everywhere, as before
+#: (``docs/closed_dirs_bench.py`` times the two in one process)
+CLOSED_FORM_DIRECTIONS = True
+
 # The ascent stops early when no point gained more than this (log kappa, or the cosine s) in _CHECK_EVERY steps.
 _PLATEAU_GAIN = 1e-7
 
@@ -653,7 +658,7 @@ def _terms_and_dirs(S: _Search, x: torch.Tensor, mode: str,
         z0 = torch.zeros(B, P, dtype=S.dt, device=S.dev)
         return z0, torch.zeros(B, P, S.n, dtype=S.dt, device=S.dev), SLQCTerms(z0, z0, z0), \
             torch.zeros(B, P, S.n, dtype=S.dt, device=S.dev)
-    if hasattr(S.Fl, "value_grad_hvp"):
+    if CLOSED_FORM_DIRECTIONS and hasattr(S.Fl, "value_grad_hvp"):
         vals, gf, inner, gnorm, J, dJ = _closed_dirs(S, x, mode)
     else:
         with torch.enable_grad():

@@ -222,3 +222,38 @@ def test_directions_at_z_are_autograds():
         torch.testing.assert_close(J, Jr, rtol=1e-12, atol=0)
         if mode == "violation":
             assert not bool(torch.isfinite(dJ).any())  # the overflow, before the filter
+
+
+def test_the_bench_times_both_directions_and_restores_the_switch(capsys):
+    """docs/closed_dirs_bench.py (the README's figures for the closed form): both ways, the same verdicts,
+    the module switch back on afterwards, one error line and exit 2 on bad input."""
+    import json
+
+    import slqc.search as search
+
+    from . import docs_scripts
+
+    bench = docs_scripts.load("closed_dirs_bench")
+    assert bench.main(["--claims", "thm1", "--repeats", "1", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert search.CLOSED_FORM_DIRECTIONS is True
+    assert out["verdicts_same"] and out["records"] == out["settings"] == 4 and out["kappa_pairs"] >= 1
+    assert out["kappa_rel_max"] < 1e-6
+    assert out["speedup"] == pytest.approx(out["cpu_seconds"]["autograd"] / out["cpu_seconds"]["closed_form"])
+    for bad in (["--repeats", "0"], ["--batch", "0"], ["--claims", "nope"]):
+        assert bench.main(bad) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("closed_dirs_bench:")
+
+
+def test_the_switch_off_takes_autograd(monkeypatch):
+    """CLOSED_FORM_DIRECTIONS = False: _terms_and_dirs never calls the closed form."""
+    import slqc.search as search
+
+    S, _ = _search_pair(KINDS[0], 2, 0, 0.05)
+    calls = []
+    monkeypatch.setattr(search, "_closed_dirs", lambda *a: calls.append(1))
+    monkeypatch.setattr(search, "CLOSED_FORM_DIRECTIONS", False)
+    x = S.unflat(S.zf.unsqueeze(1) + 0.3 * torch.ones(2, 3, S.n, dtype=F64))
+    _terms_and_dirs(S, x, "kappa", None)
+    assert calls == []
