@@ -257,3 +257,26 @@ def test_the_switch_off_takes_autograd(monkeypatch):
     x = S.unflat(S.zf.unsqueeze(1) + 0.3 * torch.ones(2, 3, S.n, dtype=F64))
     _terms_and_dirs(S, x, "kappa", None)
     assert calls == []
+
+
+@pytest.mark.parametrize("kind", [KINDS[0], KINDS[4], KINDS[8], HIDDEN_KINDS[2]], ids=lambda k: "-".join(map(str, k)))
+def test_closed_form_on_every_device_matches_autograd_there(device, kind):
+    """The closed form on the device (the gpu tier's cuda case) against autograd on the same device."""
+    B, P = 3, 4
+    if len(kind) == 5:
+        fs, shape = [_hidden(*kind, seed=s) for s in range(B)], (B, P, 4, 3)
+    else:
+        act, loss, k, multi = kind
+        fs = [_objective(act, loss, k, multi, 37, 5, s) for s in range(B)]
+        shape = (B, P, 5, k) if multi else (B, P, 5)
+    moved = [OneHiddenObjective(f.X.to(device), f.Y.to(device), f.W2.to(device), f.act1, f.act2, f.loss)
+             if len(kind) == 5 else GLMObjective(f.X.to(device), f.Y.to(device), f.act, f.loss) for f in fs]
+    F = stack_objectives(moved)
+    g = torch.Generator().manual_seed(5)
+    W, V = (torch.randn(shape, generator=g, dtype=F64).to(device) for _ in range(2))
+    vals, grads, hvp = F.value_grad_hvp(W)
+    v_ref, g_ref, hv_ref = _autograd_hvp(F, W, V)
+    assert vals.device.type == torch.device(device).type
+    torch.testing.assert_close(vals, v_ref, rtol=1e-12, atol=1e-13)
+    torch.testing.assert_close(grads, g_ref, rtol=1e-11, atol=1e-13)
+    torch.testing.assert_close(hvp(V), hv_ref, rtol=1e-10, atol=1e-12)
