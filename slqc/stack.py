@@ -12,14 +12,14 @@ values (B, P), autograd-differentiable, with optional ``value`` (values only) an
   (``torch.matmul`` over the instance axis) per block of points instead of B small ones.
 * :class:`OneHiddenStack`: :class:`~slqc.models.OneHiddenObjective` instances (Theorems 4-5)
   that share shapes, activations and loss (hidden slopes per instance).
-
-The GLM and one-hidden-layer stacks also give gradients and Hessian-vector products in closed form
-(``value_grad_hvp``), which the search's second-order directions use instead of autograd's double
-backward.
 * :class:`LoopStack`: anything else, one call per instance.
 * :class:`GroupStack`: objectives of one point shape from several of the groups above (say a
   Theorem 1 setting with m = 256 samples next to a Theorem 6 setting with m = 8): each group
   keeps its batched products and the search's control work is shared by all of them.
+
+The GLM and one-hidden-layer stacks also give gradients and Hessian-vector products in closed form
+(``value_grad_hvp``), which the search's second-order directions use instead of autograd's double
+backward.
 
 With ``SLQC_COMPILE=1`` (``slqc check --compile``, ``slqc probe --compile``) the elementwise passes
 of the squared loss (generalized ReLU, ReLU, identity, sigmoid) run through ``torch.compile``: one
@@ -338,7 +338,6 @@ class GLMStack(_Selectable):
                     grads[:, s:s + n] = gk
         return vals / self.m, grads / self.m
 
-
     def _back(self, dt: torch.Tensor) -> torch.Tensor:
         """X^T per point: dt (B, n, k, m) -> (B, n, d[, k]), the layout of the points (not divided by m)."""
         B, n = dt.shape[0], dt.shape[1]
@@ -374,8 +373,8 @@ def has_curvature(act: Any) -> bool:
     return act.name in _PIECEWISE_LINEAR or act.name in ("sigmoid", "softmax")
 
 
-def loss_derivatives(loss: Any, act: Any, t: torch.Tensor, Y: torch.Tensor,
-                     axis: int) -> tuple[torch.Tensor, Any, torch.Tensor | None]:
+def loss_derivatives(loss: Any, act: Any, t: torch.Tensor, Y: torch.Tensor, axis: int,
+                     curvature: bool = True) -> tuple[torch.Tensor, Any, torch.Tensor | None]:
     """dL/dt and the curvature u -> (d^2 L / dt^2) u of the per-sample loss L(act(t), y), in closed form.
 
     t holds pre-activations with the outputs along ``axis`` (any layout for elementwise
@@ -389,8 +388,9 @@ def loss_derivatives(loss: Any, act: Any, t: torch.Tensor, Y: torch.Tensor,
       gradient being s p - y); the squared loss J ((2 p + w - <w, p>) (u - <p, u>)) with
       w = 2 (p - y), that is 2 J J u plus the curvature of p weighted by w.
 
-    The curvature function may overwrite its argument. Returns (dL/dt, curvature, r) with r the
-    residual phi(t) - y for the squared loss of an elementwise activation (None otherwise).
+    The curvature function may overwrite its argument; with ``curvature=False`` it is None and its
+    terms are not computed. Returns (dL/dt, curvature, r) with r the residual phi(t) - y for the
+    squared loss of an elementwise activation (None otherwise).
 
     Raises:
         ValueError: an activation without a known second derivative, or a loss it does not take.
@@ -400,24 +400,27 @@ def loss_derivatives(loss: Any, act: Any, t: torch.Tensor, Y: torch.Tensor,
     if act.elementwise:
         if loss.name == "squared":
             g = act.grad(t)
-            p = act.phi(t)
+            p = g * t if act.name in _PIECEWISE_LINEAR else act.phi(t)  # phi = g t there, to the bit
             r = p - Y
-            c = g * g
-            if act.name == "sigmoid":  # phi'' = g (1 - 2 p)
-                c = c.add_(r * g * (1 - 2 * p))
-            c = c.mul_(2)
             dt = (r * g).mul_(2)
+            if curvature:
+                c = g * g
+                if act.name == "sigmoid":  # phi'' = g (1 - 2 p)
+                    c = c.add_(r * g * (1 - 2 * p))
+                c = c.mul_(2)
         elif loss.name == "bce":
             p, r = torch.sigmoid(t), None
             dt = p - Y
-            c = p * (1 - p)
+            c = p * (1 - p) if curvature else None
         else:
             raise ValueError(f"no closed-form curvature for the loss {loss.name!r} with {act.name!r}")
-        return dt, (lambda u: u.mul_(c)), r
+        return dt, ((lambda u: u.mul_(c)) if curvature else None), r
     p = torch.softmax(t, dim=axis)
     if loss.name == "squared":
         w = 2 * (p - Y)
         dt = p * (w - (p * w).sum(axis, keepdim=True))
+        if not curvature:
+            return dt, None, None
         v = (2 * p).add_(w).sub_((w * p).sum(axis, keepdim=True))
 
         def curv(u: torch.Tensor) -> torch.Tensor:
@@ -426,6 +429,8 @@ def loss_derivatives(loss: Any, act: Any, t: torch.Tensor, Y: torch.Tensor,
         return dt, curv, None
     s = Y.sum(axis, keepdim=True)  # ce; the targets may not sum to one
     dt = p * s - Y
+    if not curvature:
+        return dt, None, None
     ps = p * s
     return dt, (lambda u: u.sub_((p * u).sum(axis, keepdim=True)).mul_(ps)), None
 
@@ -499,11 +504,11 @@ class OneHiddenStack(_Selectable):
         for s in range(0, P, step):
             yield s, min(step, P - s)
 
-    def _forward(self, W1: torch.Tensor) -> tuple:
+    def _forward(self, W1: torch.Tensor, curvature: bool) -> tuple:
         """Values (B, P), the hidden pre-activations and slopes, dL/dH (B, m, P, h) and the output curvature."""
         pre = self._pre(W1)
         t = self._out(self.act1.phi(pre))
-        dt, curv, _ = loss_derivatives(self.loss, self.act2, t, self.Y, axis=3)
+        dt, curv, _ = loss_derivatives(self.loss, self.act2, t, self.Y, axis=3, curvature=curvature)
         return self._per(t), pre, self.act1.grad(pre), self._out_t(dt), curv
 
     def _value_and_grad(self, W1: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -513,7 +518,7 @@ class OneHiddenStack(_Selectable):
         grads = torch.empty_like(W1)
         with torch.no_grad():
             for s, n in self._blocks(W1):
-                v, _, g1, dH, _ = self._forward(W1[:, s:s + n])
+                v, _, g1, dH, _ = self._forward(W1[:, s:s + n], curvature=False)
                 vals[:, s:s + n] = v
                 grads[:, s:s + n] = self._back(dH.mul_(g1))
         return vals, grads / self.m
@@ -529,7 +534,7 @@ class OneHiddenStack(_Selectable):
         """
         W1 = W1.detach()
         with torch.no_grad():
-            vals, pre, g1, dH, curv = self._forward(W1)
+            vals, pre, g1, dH, curv = self._forward(W1, curvature=True)
             grads = self._back(dH * g1) / self.m
             h2 = None
             if self.act1.name == "sigmoid":
@@ -605,7 +610,6 @@ class GroupStack(_Selectable):
         """Values (B, P) and gradients (B, P, *S): closed form where a group has one, autograd elsewhere."""
         pairs = self._map(x.detach(), _value_and_grad_of)
         return self._join([v for v, _ in pairs]), self._join([g for _, g in pairs])
-
 
     def _value_grad_hvp(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, Any]:
         """Values, gradients and Hessian-vector products (see :meth:`GLMStack.value_grad_hvp`), group by group."""
