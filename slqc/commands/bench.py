@@ -29,14 +29,16 @@ def add_parser(sub) -> None:
                    help="instead: the search-strength benchmark (found / true kappa on analytic functions)")
     p.add_argument("--certify", action="store_true",
                    help="instead: the certification benchmark (certified brackets on kappa)")
-    p.add_argument("--budget", default=None, help="with --search / --certify: the search budget(s), comma-separated")
+    p.add_argument("--budget", default=None,
+                   help="with --search / --certify: the search budget(s), comma-separated; with --batching: the "
+                        "check budget (default quick; the target of 2 is the quick budget's)")
     p.add_argument("--seeds", default=None, help="with --search: seeds, comma-separated")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--throughput", action="store_true",
                    help="instead: engine multiply-adds/s at P=4096, d=16 for m = 1024 ... 262144 (target: ratio "
                         ">= 0.5) and peak memory at m = 1e6, d = 16 (target < 2 GB on CPU)")
     p.add_argument("--batching", action="store_true",
-                   help="instead: only the instance-batching section (slqc check --budget quick with its default "
+                   help="instead: only the instance-batching section (slqc check --budget quick, or --budget, with its default "
                         "--batch against --batch 1, interleaved per instance batch, median of min(--repeats, 3); "
                         "target speed-up >= 2, every record equal)")
     p.add_argument("--no-batching", action="store_true",
@@ -65,7 +67,9 @@ def run(args) -> int:
     if args.batching and args.no_batching:
         raise ValueError("give one of --batching and --no-batching")
     if args.batching:
-        rb = run_batching(repeats=max(1, min(args.repeats, 3)))
+        from ..claims.base import check_budget
+
+        rb = run_batching(budget=check_budget(args.budget or "quick"), repeats=max(1, min(args.repeats, 3)))
         print_batching(rb)
         if args.json:
             write_json(args.json, {"batching": rb})

@@ -414,6 +414,57 @@ def test_batching_bench_reports_the_ratio_of_its_own_timings():
         run_batching(batch=1)
 
 
+def test_batching_bench_takes_a_budget_whose_target_is_the_quick_ones(capsys, monkeypatch):
+    """`slqc bench --batching --budget B`: the budget reaches the bench; only quick has the target of 2;
+    an unknown budget is one error line and exit 2."""
+    import slqc.bench as bench
+    from slqc import cli
+
+    seen = {}
+    real = bench._run_batching
+
+    def spy(budget, batch, repeats, claims, progress):
+        seen["budget"] = budget
+        return real("quick", batch, repeats, ["cor1"], progress) | {"budget": budget, "target": None,
+                                                                    "meets_target": None}
+
+    monkeypatch.setattr(bench, "_run_batching", spy)
+    assert cli.main(["bench", "--batching", "--budget", "standard", "--repeats", "1"]) == 0
+    out = capsys.readouterr().out
+    assert seen["budget"] == "standard"
+    assert "slqc check --budget standard" in out and "the target is the quick budget's" in out
+    assert cli.main(["bench", "--batching", "--budget", "nope"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown budget 'nope'" in err[0]
+
+
+def test_batching_bench_has_a_target_only_at_the_quick_budget(monkeypatch):
+    """At another budget the bench's result carries no target (None); it runs that budget's settings.
+    The settings' evaluation is replaced by a stub that records what it was given (the standard grid
+    would take minutes), so the plan, the interleaving and the result's fields are the bench's own."""
+    import slqc.bench as bench
+    import slqc.check as check
+    from slqc.claims import get_claim
+
+    given = []
+
+    def stub(items, budget, device, seed, witness_dir):
+        given.extend((name, budget) for name, _ in items)
+        return [[{"claim": name, "label": repr(sorted(setting.items())), "verdict": "holds", "kappa_empirical": 1.0}]
+                for name, setting in items]
+
+    monkeypatch.setattr(check, "_evaluate_batch", stub)
+    monkeypatch.setattr(bench, "_warm_up", lambda claims: None)
+    monkeypatch.setattr(bench, "identical_instances", lambda repeats: {})
+    r = bench.run_batching(budget="standard", claims=["cor1"], repeats=1)
+    n = len(get_claim("cor1").settings("standard"))
+    assert r["budget"] == "standard" and r["target"] is None and r["meets_target"] is None
+    assert r["records"] == r["agree"] == n
+    assert sorted(given) == [("cor1", "standard")] * (2 * n)  # every setting, once per side
+    q = bench.run_batching(budget="quick", claims=["cor1"], repeats=1)
+    assert q["target"] == bench.BATCHING_TARGET == 2.0 and q["meets_target"] == (q["speedup"] >= 2.0)
+
+
 def test_batching_ceiling_fits_each_batch_through_its_two_timings():
     from slqc.bench import batching_ceiling
 
