@@ -57,11 +57,17 @@ _STACK_MAX_SAMPLES = 2**14
 # Elements of the (B, points, m, k) intermediate per block of points on the CPU: 1 MiB of float64, so
 # that the few tensors alive in a block's passes stay in a core's L2 cache (2 MiB here). Blocks of
 # 2**21 made a batch of 16 Theorem 7 settings (m = 256, k = 4) run 92 CPU s against 78 s at 2**17,
-# with identical records (an ad-hoc interleaved timing, 2026-12-01; see the README's speed section).
+# (an ad-hoc interleaved timing, 2026-12-01); the standard run's records stayed within 2e-16 of
+# those with 2**21 (the README's speed section).
 # On CUDA the blocks are large (:func:`slqc.models.block_elems`): few, wide kernels.
 _STACK_BLOCK_ELEMS = 2**17
 
 _PIECEWISE_LINEAR = ("generalized_relu", "relu", "identity")
+
+
+def _stack_block_elems(device: torch.device) -> int:
+    """Elements per block of points of a stack's intermediate: cache-sized on the CPU, large elsewhere."""
+    return _STACK_BLOCK_ELEMS if device.type == "cpu" else block_elems(device)
 
 #: environment variable that turns on torch.compile for the fused elementwise passes (``--compile``)
 COMPILE_ENV = "SLQC_COMPILE"
@@ -285,8 +291,7 @@ class GLMStack(_Selectable):
 
     def _blocks(self, W: torch.Tensor):
         P = W.shape[1]
-        elems = _STACK_BLOCK_ELEMS if W.device.type == "cpu" else block_elems(W.device)
-        step = max(1, elems // (self.B * self.m * self.k))
+        step = max(1, _stack_block_elems(W.device) // (self.B * self.m * self.k))
         for s in range(0, P, step):  # loop over blocks of points, not over points
             yield s, min(step, P - s)
 
@@ -310,7 +315,6 @@ class GLMStack(_Selectable):
     def value_and_grad(self, W: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Values (B, P) and gradients (B, P, *S) in closed form."""
         W = W.detach()
-        B = self.B
         vals = torch.empty(W.shape[:2], dtype=W.dtype, device=W.device)
         grads = torch.empty_like(W)
         comp = self.compilable and compile_enabled()
@@ -319,27 +323,11 @@ class GLMStack(_Selectable):
                 t = self._preact(W[:, s:s + n])  # (B, n, k, m)
                 if comp:
                     vals[:, s:s + n], dt = _compiled("value_grad")(t, self.Ykm, *self._ab, self._sig)
-                elif self.fused:
-                    g = self.act.grad(t)
-                    r = self.act.phi(t).sub_(self.Ykm)
-                    rf = r.flatten(2)
-                    vals[:, s:s + n] = torch.linalg.vector_norm(rf, dim=2).square_()
-                    dt = r.mul_(g).mul_(2)
                 else:
-                    vals[:, s:s + n] = self._loss(t)
-                    if self.loss.name == "squared":  # softmax over the outputs: J^T r = p * (r - <p, r>)
-                        p = torch.softmax(t, dim=2)
-                        r = 2 * (p - self.Ykm)
-                        dt = p * (r - (p * r).sum(2, keepdim=True))
-                    elif self.loss.name == "bce":
-                        dt = torch.sigmoid(t) - self.Ykm
-                    else:  # ce with softmax, targets may not sum to one
-                        dt = torch.softmax(t, dim=2) * self.Ykm.sum(2, keepdim=True) - self.Ykm
-                gk = torch.bmm(dt.reshape(B, n * self.k, self.m), self.X)  # (B, n k, d)
-                if self.multi:
-                    grads[:, s:s + n] = gk.reshape(B, n, self.k, self.d).transpose(2, 3)
-                else:
-                    grads[:, s:s + n] = gk
+                    dt, _, r = loss_derivatives(self.loss, self.act, t, self.Ykm, axis=2, curvature=False)
+                    vals[:, s:s + n] = (torch.linalg.vector_norm(r.flatten(2), dim=2).square_() if self.fused
+                                        else self._loss(t))
+                grads[:, s:s + n] = self._back(dt)
         return vals / self.m, grads / self.m
 
     def _back(self, dt: torch.Tensor) -> torch.Tensor:
@@ -504,8 +492,7 @@ class OneHiddenStack(_Selectable):
 
     def _blocks(self, W1: torch.Tensor):
         P = W1.shape[1]
-        elems = _STACK_BLOCK_ELEMS if W1.device.type == "cpu" else block_elems(W1.device)
-        step = max(1, elems // (self.B * self.m * self.h))
+        step = max(1, _stack_block_elems(W1.device) // (self.B * self.m * self.h))
         for s in range(0, P, step):
             yield s, min(step, P - s)
 
