@@ -266,6 +266,8 @@ class _Search:
         self.collect = True
         self.orig = list(range(B))  # the instance each row is (rows of stopped instances are dropped, see retire)
         self.retired: dict[int, dict] = {}
+        self._vc_key: torch.Tensor | None = None  # see _valid_counts
+        self._vc: list[int] = []
 
     # -- rows of instances that stopped -------------------------------------------------------
     _ROW_TENSORS = ("zf", "cf", "R", "lim", "eps", "fz", "zp", "best_k", "best_x", "best_t", "local_k", "max_gap",
@@ -359,13 +361,29 @@ class _Search:
         rows = [fn(b) if self.live[b] else None for b in range(self.B)]
         return _pad(rows, self.n, self.dt, self.dev)
 
-    def random_dirs(self, P: int) -> torch.Tensor:
-        """P random unit directions per taking-part instance (zeros for the others): (B, P, n)."""
+    def random_dirs(self, P: int, valid: torch.Tensor | None = None) -> torch.Tensor:
+        """Random unit directions for the valid points of each taking-part instance (zeros elsewhere): (B, P, n).
+
+        An instance draws one direction per valid point (P when ``valid`` is None), in order, so
+        it draws what it draws when searched alone, where its points are exactly its valid ones
+        (a padded batch must not advance its generator further: every later draw would shift).
+        """
         out = torch.zeros(self.B, P, self.n, dtype=self.dt, device=self.dev)
+        counts = [P] * self.B if valid is None else self._valid_counts(valid)
         for b in range(self.B):  # loop over instances: each draws from its own generator
-            if self.live[b]:
+            if not self.live[b] or counts[b] == 0:
+                continue
+            if counts[b] == P:
                 out[b] = self._dirs1(b, P)
+            else:
+                out[b, valid[b]] = self._dirs1(b, counts[b])
         return out
+
+    def _valid_counts(self, valid: torch.Tensor) -> list[int]:
+        """Valid points per instance (a host read, cached for the last ``valid`` seen: one per ascent)."""
+        if self._vc_key is not valid:
+            self._vc_key, self._vc = valid, valid.sum(1).tolist()
+        return self._vc
 
     # -- geometry ---------------------------------------------------------------------------
     def clip(self, x: torch.Tensor) -> torch.Tensor:
@@ -791,7 +809,7 @@ def _ray_from_z(S: _Search, x: torch.Tensor,
     gap = S.values(x, valid)
     v = x.reshape(B, P, S.n) - S.zf.unsqueeze(1)
     r = torch.linalg.vector_norm(v, dim=2)
-    u = torch.where((r > 0).unsqueeze(2), v / r.clamp_min(S.tiny).unsqueeze(2), S.random_dirs(P))
+    u = torch.where((r > 0).unsqueeze(2), v / r.clamp_min(S.tiny).unsqueeze(2), S.random_dirs(P, valid))
     _, t_out = S.interval(u)
     return gap, r, u, t_out
 
