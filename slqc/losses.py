@@ -5,10 +5,10 @@ and an activation to the per-sample loss, summed over outputs (the paper's
 ``||y_i - phi(<W, x_i>)||^2`` and ``-sum_j y_ij log p_ij``). The objective of a model is the
 mean of these over samples.
 
-Cross-entropy is computed from the logits (softplus(t) - y t, and s logsumexp(t) - <y, t>
-with s the sum of the targets): stable where p is close to 0 or 1, with an absolute rounding
-error of a few ulps of s |t| per sample (tests/slqc/test_losses_precision.py); not relative to a
-tiny per-sample loss, which the checks never need (they compare gaps with eps).
+Cross-entropy is computed from the logits: binary as softplus(t) - y t (one transcendental
+pass), multi-class by log-softmax. Both are stable where p is close to 0 or 1; the binary form's
+rounding error is a few ulps of |t| per sample, absolutely (tests/slqc/test_losses_precision.py),
+not relative to a tiny per-sample loss, which the checks never need (they compare gaps with eps).
 """
 
 from __future__ import annotations
@@ -59,9 +59,7 @@ class Loss:
         if self.name == "ce":
             if act.name != "softmax" or not multi:
                 raise ValueError("ce (multi-class cross-entropy) needs the softmax activation and 2-D targets (m, k)")
-            # -sum_j y_j log p_j = s logsumexp(t) - sum_j y_j t_j with s = sum_j y_j (targets need not sum
-            # to one): 3x faster than log_softmax over a strided outputs' axis, as exact
-            return torch.logsumexp(t, dim=axis) * y.sum(axis) - (y * t).sum(axis)
+            return -(y * torch.log_softmax(t, dim=axis)).sum(axis)
         raise ValueError(f"unknown loss {self.name!r}; choose one of: {', '.join(LOSSES)}")
 
 

@@ -270,10 +270,9 @@ class GLMStack(_Selectable):
         one = torch.ones((), dtype=self.X.dtype, device=self.X.device)
         self._ab = (self.act.a, self.act.b) if fam == "plin" else (one, one)
         self._sig = f0.act.name == "sigmoid"
-        # cross-entropy's term sum_i <y_i, t_i> is linear in W: <W, X^T Y>, a product with (d, k) numbers
-        # per instance instead of a pass over the (points, k, m) intermediate
-        self._XtY = torch.bmm(self.Xt, Y) if self.loss.name in ("bce", "ce") else None  # (B, d, k)
-        self._S = self.Ykm.sum(2) if self.loss.name == "ce" else None  # (B, 1, m): sum_j y_ij
+        # binary cross-entropy's term sum_i y_i t_i is linear in W: <W, X^T y>, a product with d numbers
+        # per instance instead of a pass over the (points, m) intermediate
+        self._XtY = torch.bmm(self.Xt, Y) if self.loss.name == "bce" else None  # (B, d, k)
 
     def _preact(self, W: torch.Tensor) -> torch.Tensor:
         """Pre-activations (B, P, k, m) of points W (B, P, d[, k])."""
@@ -291,15 +290,13 @@ class GLMStack(_Selectable):
         return self.loss.per_sample(t, self.Ykm, self.act, True, axis=2).sum(-1)  # softmax over the outputs' axis
 
     def _loss_at(self, t: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
-        """:meth:`_loss` of t = the pre-activations of W, without gradients. Cross-entropy takes its
-        linear term from W: binary, sum_i softplus(t_i) - <W, X^T y>; multi-class,
-        sum_i s_i logsumexp(t_i) - <W, X^T Y> (:meth:`slqc.losses.Loss.per_sample`, rearranged)."""
+        """:meth:`_loss` of t = the pre-activations of W, without gradients. Binary cross-entropy
+        takes its linear term from W: sum_i softplus(t_i) - <W, X^T y>
+        (:meth:`slqc.losses.Loss.per_sample` summed over the samples)."""
         if self._XtY is None:
             return self._loss(t)
         lin = torch.bmm(W, self._XtY).squeeze(2) if not self.multi else (W * self._XtY.unsqueeze(1)).sum((2, 3))
-        if self.loss.name == "bce":
-            return F.logsigmoid(-t).sum((2, 3)).neg_().sub_(lin)
-        return (torch.logsumexp(t, dim=2) * self._S).sum(2).sub_(lin)
+        return F.logsigmoid(-t).sum((2, 3)).neg_().sub_(lin)
 
     def __call__(self, W: torch.Tensor) -> torch.Tensor:
         """f_b(W[b, p]) for every instance and point, differentiable by autograd -> (B, P)."""

@@ -1,7 +1,7 @@
-"""Cross-entropy losses against 50-digit references (mpmath): the rearranged forms of
-:meth:`slqc.losses.Loss.per_sample` (softplus(t) - y t; s logsumexp(t) - <y, t>) err by a few
-ulps of (sum of the targets) x |t| absolutely. That is not relative to a tiny per-sample loss
-(a confident right prediction), which the checks never need: they compare gaps with eps."""
+"""Cross-entropy losses against 50-digit references (mpmath): :meth:`slqc.losses.Loss.per_sample`
+(binary: softplus(t) - y t; multi-class: log-softmax) errs by a few ulps of (sum of the targets) x
+|t| absolutely. That is not relative to a tiny per-sample loss (a confident right prediction),
+which the checks never need: they compare gaps with eps."""
 
 from __future__ import annotations
 
