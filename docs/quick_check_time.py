@@ -9,7 +9,7 @@ checkouts, e.g.
       done
     done
 
-and take the median per (checkout, batch). The digits data are loaded before the clock starts.
+and take the median per (checkout, batch); ``--claims thm4,thm6`` times some claims only. The digits data are loaded before the clock starts.
 Like the ``slqc`` command line, the script raises glibc's malloc thresholds where
 :func:`slqc._malloc.tune_malloc` can be imported (``SLQC_MALLOC=0`` turns it off); ``malloc_tuned``
 in the output says whether it did. An older checkout on PYTHONPATH still imports it when this
@@ -31,6 +31,7 @@ import time
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--batch", type=int, default=1, help="slqc check --batch (1: one setting at a time)")
+    p.add_argument("--claims", default="", help="comma-separated claims (default: all)")
     args = p.parse_args(argv)
     if args.batch < 1:
         print(f"quick_check_time: --batch must be >= 1, got {args.batch}", file=sys.stderr)
@@ -39,7 +40,14 @@ def main(argv: list[str] | None = None) -> int:
 
     import slqc
     import slqc.data
-    from slqc.check import run_check
+    from slqc.check import run_check, select_claims
+
+    claims = [c for c in args.claims.split(",") if c] or None
+    try:
+        select_claims(claims)
+    except ValueError as e:
+        print(f"quick_check_time: {str(e).splitlines()[0]}", file=sys.stderr)
+        return 2
 
     try:
         from slqc._malloc import tune_malloc
@@ -51,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     slqc.data._digits()
     r0 = resource.getrusage(resource.RUSAGE_SELF)
     c0, w0 = time.process_time(), time.perf_counter()
-    recs = run_check(None, budget="quick", progress=False, jobs=1, batch=args.batch,
+    recs = run_check(claims, budget="quick", progress=False, jobs=1, batch=args.batch,
                      witness_dir=tempfile.mkdtemp(prefix="slqc-time-"))
     print(json.dumps({"slqc": slqc.__file__, "batch": args.batch, "cpu_s": round(time.process_time() - c0, 3),
                       "wall_s": round(time.perf_counter() - w0, 3), "malloc_tuned": tuned,

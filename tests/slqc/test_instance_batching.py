@@ -541,3 +541,21 @@ def test_theorem2_refuses_a_sample_size_given_twice_and_no_draws():
     assert rec["verdict"] == "inconclusive" and "each sample size once" in rec["note"]
     with pytest.raises(ValueError, match="at least one data draw"):
         claim.evaluate(dict(setting, ms=[4], draws=0), Checker("quick"))
+
+
+def test_quick_check_time_times_some_claims_and_refuses_an_unknown_one(capsys):
+    """docs/quick_check_time.py (the README's A/B timings): ``--claims`` runs those claims' quick
+    settings only; an unknown claim or a batch below 1 is one error line and exit 2."""
+    import json
+
+    from . import docs_scripts
+
+    script = docs_scripts.load("quick_check_time")
+    assert script.main(["--claims", "thm6", "--batch", "16"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    want = len([s for s in get_claim("thm6").settings("quick")])
+    assert out["batch"] == 16 and out["records"] == len(out["verdicts"]) >= want and out["cpu_s"] > 0
+    for bad in (["--claims", "nope"], ["--batch", "0"]):
+        assert script.main(bad) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("quick_check_time:")

@@ -52,3 +52,25 @@ def test_softmax_cross_entropy_against_50_digits(k):
     got = get_loss("ce").per_sample(t, y, get_activation("softmax"), True)
     want = [_ce_ref(a, b) for a, b in zip(t.tolist(), y.tolist())]
     _check(got, want, (y.sum(1) * t.abs().amax(1)))
+
+
+def test_pass_bench_times_both_forms_of_every_case(capsys, tmp_path):
+    """docs/pass_bench.py (the README's figures for the faster passes): each row's speed-up is the
+    ratio of its own medians, and the two forms agree to rounding."""
+    import json
+
+    from . import docs_scripts
+
+    bench = docs_scripts.load("pass_bench")
+    rows = bench.run(repeats=1, inner=1)
+    assert {r["case"].split()[0] for r in rows} == {"bce", "ce", "hidden_out", "hidden_out_t"}
+    for r in rows:
+        assert r["speedup"] == pytest.approx(r["old_us"] / r["new_us"])
+        assert r["max_abs_diff"] <= 1e-12 * r["max_abs"]
+    out = tmp_path / "p.json"
+    assert bench.main(["--repeats", "1", "--json", str(out)]) == 0
+    assert len(json.loads(out.read_text())) == len(rows)
+    capsys.readouterr()
+    assert bench.main(["--repeats", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("pass_bench:")
