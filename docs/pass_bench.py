@@ -12,7 +12,8 @@ Rows:
   (kept) against s logsumexp(t) - <y, t> (tried, and slower at these shapes).
 * ``hidden_out`` / ``hidden_out_t``: the one-hidden-layer stack with one output, H W2 and D W2^T
   (B, m, n, h): matrix products of inner size h and 1 (before) against the sum over the h hidden
-  units written out and a broadcast product (``OneHiddenStack._out`` / ``_out_t``, now).
+  units written out and a broadcast product (``OneHiddenStack._out`` / ``_out_t``, now; the sum is
+  written out up to ``slqc.stack._OUT_LOOP_MAX_H`` hidden units, the rows at h = 8 and 16 show why).
 
 Each row also reports the largest difference between the two forms' results.
 """
@@ -64,9 +65,9 @@ def _cases(g: torch.Generator):
         yield (f"ce B={B} n={n} k={k} m={m}",
                lambda t=t, Y=Y: -(Y * torch.log_softmax(t, dim=2)).sum((2, 3)),
                lambda t=t, Y=Y, S=S: (torch.logsumexp(t, dim=2) * S).sum(2) - (Y * t).sum((2, 3)))
-    # one hidden layer, one output: Theorem 4's blocks (h = 3 hidden units, m = 128 samples)
-    for B, n in ((2, 170), (8, 128)):
-        m, h = 128, 3
+    # one hidden layer, one output: Theorem 4's blocks (h = 3 hidden units, m = 128 samples), and wider layers
+    for B, n, h in ((2, 170, 3), (8, 128, 3), (4, 128, 8), (4, 128, 16)):
+        m = 128
         H = torch.randn(B, m, n, h, generator=g, dtype=DT)
         D = torch.randn(B, m, n, 1, generator=g, dtype=DT)
         W2 = torch.randn(B, h, 1, generator=g, dtype=DT)

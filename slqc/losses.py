@@ -53,7 +53,7 @@ class Loss:
             if act.name != "sigmoid":
                 raise ValueError("bce (binary cross-entropy) needs the sigmoid activation")
             # -y log s(t) - (1 - y) log s(-t) = softplus(t) - y t, softplus(t) = -log s(-t) without a
-            # threshold: one transcendental pass where the two log-sigmoids took two (3x faster)
+            # threshold: one transcendental pass where the two log-sigmoids took two (docs/pass_bench.py)
             ll = F.logsigmoid(-t).neg_().sub_(y * t)
             return ll.sum(axis) if multi else ll
         if self.name == "ce":

@@ -65,6 +65,11 @@ _STACK_BLOCK_ELEMS = 2**17
 
 _PIECEWISE_LINEAR = ("generalized_relu", "relu", "identity")
 
+# One output: H W2 as a sum written out over at most this many hidden units (OneHiddenStack._out);
+# against the matrix product it wins at h = 3, breaks about even at h = 8 and loses at h = 16
+# (python docs/pass_bench.py, the hidden_out rows)
+_OUT_LOOP_MAX_H = 4
+
 
 def _stack_block_elems(device: torch.device) -> int:
     """Elements per block of points of a stack's intermediate: cache-sized on the CPU, large elsewhere."""
@@ -478,11 +483,12 @@ class OneHiddenStack(_Selectable):
     def _out(self, H: torch.Tensor) -> torch.Tensor:
         """Output pre-activations (B, m, P, k) of hidden units H (B, m, P, h): H W2.
 
-        With one output the sum over the h hidden units is written out (h passes over (B, m, P)):
-        a matrix product with inner size h and one column runs 2-3x slower on the CPU.
+        With one output and at most ``_OUT_LOOP_MAX_H`` hidden units the sum over them is written
+        out (h passes over (B, m, P)): a matrix product with inner size h and one column runs 2-3x
+        slower on the CPU at h = 3 (docs/pass_bench.py).
         """
         B, m, P = H.shape[0], H.shape[1], H.shape[2]
-        if self.k == 1:
+        if self.k == 1 and self.h <= _OUT_LOOP_MAX_H:
             w = self.W2[:, :, 0].reshape(B, self.h, 1, 1)
             t = H[..., 0] * w[:, 0]
             for j in range(1, self.h):  # loop over hidden units, not points
