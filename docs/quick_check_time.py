@@ -9,10 +9,10 @@ checkouts, e.g.
       done
     done
 
-and take the median per (checkout, batch); ``--claims thm4,thm6`` times some claims only. The digits data are loaded before the clock starts.
-Like the ``slqc`` command line, the script raises glibc's malloc thresholds where
-:func:`slqc._malloc.tune_malloc` can be imported (``SLQC_MALLOC=0`` turns it off); ``malloc_tuned``
-in the output says whether it did. An older checkout on PYTHONPATH still imports it when this
+and take the median per (checkout, batch); ``--claims thm4,thm6`` times some claims only. The
+digits data are loaded before the clock starts. Like the ``slqc`` command line, the script raises
+glibc's malloc thresholds where :func:`slqc._malloc.tune_malloc` can be imported (``SLQC_MALLOC=0``
+turns it off); ``malloc_tuned`` in the output says whether it did. An older checkout on PYTHONPATH still imports it when this
 project is installed in editable mode (the editable finder supplies the module the checkout lacks),
 so time such a checkout with ``SLQC_MALLOC=0``. ``sys_s`` and ``minor_faults`` are the run's
 system time and minor page faults (``getrusage``), which show the malloc settings' effect.

@@ -85,9 +85,8 @@ def fit(journal: str, budget: str) -> dict:
 
     tasks, secs = measured_tasks(journal, budget)
     names = sorted({n for n, _ in tasks})
-    from slqc.claims import get_claim
-
     from slqc.check import expected_cost
+    from slqc.claims import get_claim
 
     old_kind = {"slqc": 1.0, "probability": 6.0, "sngd": 3.0}  # the model before the fit, for comparison
     rows, ys, old, shipped = [], [], [], []

@@ -553,7 +553,7 @@ def test_quick_check_time_times_some_claims_and_refuses_an_unknown_one(capsys):
     script = docs_scripts.load("quick_check_time")
     assert script.main(["--claims", "thm6", "--batch", "16"]) == 0
     out = json.loads(capsys.readouterr().out)
-    want = len([s for s in get_claim("thm6").settings("quick")])
+    want = len(get_claim("thm6").settings("quick"))
     assert out["batch"] == 16 and out["records"] == len(out["verdicts"]) >= want and out["cpu_s"] > 0
     for bad in (["--claims", "nope"], ["--batch", "0"]):
         assert script.main(bad) == 2
