@@ -5,15 +5,18 @@ the quick check runs (one thread, float64, median of interleaved repeats, in one
 
 Rows:
 
-* ``bce``: binary cross-entropy summed over the samples of a block (B, n, 1, m): the two
-  log-sigmoids y log s(t) + (1 - y) log s(-t) (before) against softplus(t) = -log s(-t) with the
-  linear term <W, X^T y> taken from the points (``GLMStack._loss_at``, now).
+* ``bce``: binary cross-entropy summed over the samples of a block (B, n, 1, m), the linear term
+  <W, X^T y> taken from the points: softplus(t) = -log s(-t) sample by sample (before) against
+  the logarithms of products of 1 + e^t (:func:`slqc.losses.softplus_sum`, now).
 * ``ce``: multi-class cross-entropy of a block (B, n, k, m), outputs on axis 2: log-softmax
-  (kept) against s logsumexp(t) - <y, t> (tried, and slower at these shapes).
-* ``hidden_out`` / ``hidden_out_t``: the one-hidden-layer stack with one output, H W2 and D W2^T
-  (B, m, n, h): matrix products of inner size h and 1 (before) against the sum over the h hidden
-  units written out and a broadcast product (``OneHiddenStack._out`` / ``_out_t``, now; the sum is
-  written out up to ``slqc.stack._OUT_LOOP_MAX_H`` hidden units, the rows at h = 8 and 16 show why).
+  (before) against sum_i s_i logsumexp_j t_ij with the linear term <W, X^T Y> taken from the
+  points (:func:`slqc.losses.logsumexp_sum`, now), for soft labels (weights s_i, one logarithm
+  per sample) and hard ones (s_i = 1, logarithms of products).
+* ``hidden_out`` / ``hidden_out_t``: the one-hidden-layer stack's W2^T H and W2 D in its units-first
+  layout (B, h, n, m) (``OneHiddenStack._out`` / ``_out_t``). One output: the sum over the h
+  units written out (before) against a product with one row (now), and a broadcast product
+  against a product with inner size 1 (the broadcast, kept). Three outputs (Theorem 5): the
+  samples-first layout's (m n, h) @ (h, k) products (before) against (k, h) @ (h, n m) (now).
 
 Each row also reports the largest difference between the two forms' results.
 """
@@ -28,6 +31,8 @@ import time
 
 import torch
 import torch.nn.functional as F
+
+from slqc.losses import logsumexp_sum, softplus_sum
 
 DT = torch.float64
 
@@ -51,41 +56,62 @@ def _cases(g: torch.Generator):
         W = torch.randn(B, n, d, generator=g, dtype=DT)
         Y = torch.rand(B, m, 1, generator=g, dtype=DT)
         t = torch.bmm(W, X.transpose(1, 2)).reshape(B, n, 1, m)
-        Ykm = Y.transpose(1, 2).unsqueeze(1)
         XtY = torch.bmm(X.transpose(1, 2), Y)
         yield (f"bce B={B} n={n} m={m}",
-               lambda t=t, Ykm=Ykm: -(Ykm * F.logsigmoid(t) + (1 - Ykm) * F.logsigmoid(-t)).sum((2, 3)),
-               lambda t=t, W=W, XtY=XtY: F.logsigmoid(-t).sum((2, 3)).neg_().sub_(torch.bmm(W, XtY).squeeze(2)))
-    # multi-class cross-entropy: Theorem 7's blocks (k = 4 outputs on axis 2)
-    for B, n in ((3, 42), (16, 32), (4, 64)):
-        k, m = 4, 256
-        t = torch.randn(B, n, k, m, generator=g, dtype=DT)
-        Y = torch.softmax(torch.randn(B, 1, k, m, generator=g, dtype=DT), 2)
-        S = Y.sum(2)
-        yield (f"ce B={B} n={n} k={k} m={m}",
-               lambda t=t, Y=Y: -(Y * torch.log_softmax(t, dim=2)).sum((2, 3)),
-               lambda t=t, Y=Y, S=S: (torch.logsumexp(t, dim=2) * S).sum(2) - (Y * t).sum((2, 3)))
-    # one hidden layer, one output: Theorem 4's blocks (h = 3 hidden units, m = 128 samples), and wider layers
-    for B, n, h in ((2, 170, 3), (8, 128, 3), (4, 128, 8), (4, 128, 16)):
+               lambda t=t, W=W, XtY=XtY: F.logsigmoid(-t).sum((2, 3)).neg_().sub_(torch.bmm(W, XtY).squeeze(2)),
+               lambda t=t, W=W, XtY=XtY: softplus_sum(t).sum(2).sub_(torch.bmm(W, XtY).squeeze(2)))
+    # multi-class cross-entropy: Theorem 7's blocks (k = 4 outputs on axis 2), soft and hard labels
+    for B, n, hard in ((3, 42, False), (16, 32, False), (4, 64, False), (4, 64, True)):
+        d, k, m = 16, 4, 256
+        X = torch.randn(B, m, d, generator=g, dtype=DT) / 4
+        W = torch.randn(B, n, d, k, generator=g, dtype=DT)
+        if hard:
+            Y = F.one_hot(torch.randint(k, (B, m), generator=g), k).to(DT)
+        else:
+            Y = torch.softmax(torch.randn(B, m, k, generator=g, dtype=DT), 2)
+        t = torch.bmm(W.transpose(2, 3).reshape(B, n * k, d), X.transpose(1, 2)).reshape(B, n, k, m)
+        Ykm = Y.transpose(1, 2).unsqueeze(1)
+        XtY = torch.bmm(X.transpose(1, 2), Y)
+        s = None if hard else Y.sum(2).unsqueeze(1)
+        yield (f"ce B={B} n={n} k={k} m={m} {'hard' if hard else 'soft'}",
+               lambda t=t, Ykm=Ykm: -(Ykm * torch.log_softmax(t, dim=2)).sum((2, 3)),
+               lambda t=t, W=W, XtY=XtY, s=s: logsumexp_sum(t, 2, s).sub_((W * XtY.unsqueeze(1)).sum((2, 3))))
+    # one hidden layer: Theorem 4's blocks (h = 3 hidden units, m = 128 samples, k = 1 output), Theorem 5's
+    # (k = 3 outputs) and wider layers; the stack's layout is units first, (B, h, n, m)
+    for B, n, h, k in ((2, 170, 3, 1), (8, 128, 3, 1), (4, 128, 8, 1), (4, 128, 16, 1), (4, 85, 3, 3), (8, 42, 3, 3)):
         m = 128
-        H = torch.randn(B, m, n, h, generator=g, dtype=DT)
-        D = torch.randn(B, m, n, 1, generator=g, dtype=DT)
-        W2 = torch.randn(B, h, 1, generator=g, dtype=DT)
+        H = torch.randn(B, h, n, m, generator=g, dtype=DT)
+        D = torch.randn(B, k, n, m, generator=g, dtype=DT)
+        W2 = torch.randn(B, h, k, generator=g, dtype=DT)
         W2t = W2.transpose(1, 2).contiguous()
+        if k == 1:
+            def out_sum(H=H, W2=W2, B=B, h=h):
+                w = W2[:, :, 0].reshape(B, h, 1, 1)
+                acc = H[:, 0] * w[:, 0]
+                for j in range(1, h):
+                    acc.add_(H[:, j] * w[:, j])
+                return acc.unsqueeze(1)
 
-        def out_new(H=H, W2=W2, B=B, h=h):
-            w = W2[:, :, 0].reshape(B, h, 1, 1)
-            acc = H[..., 0] * w[:, 0]
-            for j in range(1, h):
-                acc.add_(H[..., j] * w[:, j])
-            return acc.unsqueeze(3)
-
-        yield (f"hidden_out B={B} n={n} m={m} h={h}",
-               lambda H=H, W2=W2, B=B, m=m, n=n, h=h: torch.bmm(H.reshape(B, m * n, h), W2).reshape(B, m, n, 1),
-               out_new)
-        yield (f"hidden_out_t B={B} n={n} m={m} h={h}",
-               lambda D=D, W2t=W2t, B=B, m=m, n=n, h=h: torch.bmm(D.reshape(B, m * n, 1), W2t).reshape(B, m, n, h),
-               lambda D=D, W2t=W2t, B=B, h=h: D * W2t.reshape(B, 1, 1, h))
+            # W2^T H with one output: the sum over the units written out (before, the samples-first layout's
+            # faster form) against the product with one row, which in this layout is the faster
+            yield (f"hidden_out B={B} n={n} m={m} h={h} k=1", out_sum,
+                   lambda H=H, W2t=W2t, B=B, n=n, m=m, h=h: torch.bmm(W2t, H.reshape(B, h, n * m)).reshape(B, 1, n, m))
+            yield (f"hidden_out_t B={B} n={n} m={m} h={h} k=1",
+                   lambda D=D, W2=W2, B=B, n=n, m=m, h=h: torch.bmm(W2, D.reshape(B, 1, n * m)).reshape(B, h, n, m),
+                   lambda D=D, W2=W2, B=B, h=h: D * W2.reshape(B, h, 1, 1))
+        else:
+            # several outputs: the samples-first layout's (m n, h) @ (h, k) (before) against the units-first
+            # (k, h) @ (h, n m) (now); the first gets its operand in its own layout, untimed
+            Hs = H.permute(0, 3, 2, 1).contiguous()  # (B, m, n, h)
+            Ds = D.permute(0, 3, 2, 1).contiguous()
+            yield (f"hidden_out B={B} n={n} m={m} h={h} k={k}",
+                   lambda Hs=Hs, W2=W2, B=B, n=n, m=m, h=h, k=k: torch.bmm(Hs.reshape(B, m * n, h), W2)
+                   .reshape(B, m, n, k).permute(0, 3, 2, 1),
+                   lambda H=H, W2t=W2t, B=B, n=n, m=m, h=h, k=k: torch.bmm(W2t, H.reshape(B, h, n * m)).reshape(B, k, n, m))
+            yield (f"hidden_out_t B={B} n={n} m={m} h={h} k={k}",
+                   lambda Ds=Ds, W2t=W2t, B=B, n=n, m=m, h=h, k=k: torch.bmm(Ds.reshape(B, m * n, k), W2t)
+                   .reshape(B, m, n, h).permute(0, 3, 2, 1),
+                   lambda D=D, W2=W2, B=B, n=n, m=m, h=h, k=k: torch.bmm(W2, D.reshape(B, k, n * m)).reshape(B, h, n, m))
 
 
 def run(repeats: int = 7, inner: int = 50) -> list[dict]:

@@ -22,6 +22,71 @@ from .activations import Activation
 
 LOSSES = ("squared", "bce", "ce")
 
+#: The summed cross-entropies' fast forms (:func:`softplus_sum`, :func:`logsumexp_sum`, on the CPU) take
+#: blocks with |t| <= FAST_T_MAX; their logarithms are of products of 2**_HALVINGS factors, each at most
+#: k e^64 and at least e^-64, so the products stay normal numbers (8 (64 + log k) < 708 for k < 4e10).
+FAST_T_MAX = 64.0
+_HALVINGS = 3
+
+
+def sum_log(e: torch.Tensor) -> torch.Tensor:
+    """sum over the last axis of log(e) for positive finite e, as the logarithms of products of up to
+    2**_HALVINGS entries (one logarithm per 8 entries; the caller keeps the products finite and
+    normal). The rounding adds a few ulps of each product, so the error is a few ulps of 1 per entry
+    plus an ulp of each logarithm: that of the per-entry sum."""
+    rest = []
+    for _ in range(_HALVINGS):
+        n = e.shape[-1]
+        if n < 2:
+            break
+        h = n // 2
+        if n % 2:
+            rest.append(e[..., 2 * h:])
+        e = e[..., :h] * e[..., h:2 * h]
+    out = torch.log(e).sum(-1)
+    for r in rest:
+        out += torch.log(r).sum(-1)
+    return out
+
+
+def _fast(t: torch.Tensor, two_sided: bool) -> bool:
+    """True when the fast forms take the block t: on the CPU (a host read of its range), every
+    entry at most FAST_T_MAX (and, ``two_sided``, at least -FAST_T_MAX); NaN never is."""
+    if t.device.type != "cpu" or t.numel() == 0:
+        return False
+    if not two_sided:
+        return bool(t.amax() <= FAST_T_MAX)
+    lo, hi = torch.aminmax(t)
+    return bool((lo >= -FAST_T_MAX) & (hi <= FAST_T_MAX))
+
+
+def softplus_sum(t: torch.Tensor) -> torch.Tensor:
+    """sum over the last axis of softplus(t) = log(1 + e^t): binary cross-entropy's nonlinear part.
+
+    Fast form (:func:`_fast`): the logarithm of products of 1 + e^t (one exponential per entry,
+    a logarithm per 8; about 2.5x faster than a log-sigmoid pass, ``docs/pass_bench.py``).
+    Elsewhere (entries above FAST_T_MAX, NaN, a GPU): -log s(-t) entry by entry.
+    """
+    if _fast(t, two_sided=False):
+        return sum_log(torch.exp(t).add_(1))
+    return F.logsigmoid(-t).sum(-1).neg_()
+
+
+def logsumexp_sum(t: torch.Tensor, axis: int, weights: torch.Tensor | None = None) -> torch.Tensor:
+    """sum_i w_i log sum_j e^(t_ij): the outputs j on ``axis``, the samples i on the last axis of the
+    rest (t (..., k, m) with axis -2, say), weights w broadcasting to (..., m) (None: all 1).
+
+    Multi-class cross-entropy's nonlinear part (its linear part sum_ij y_ij t_ij is linear in the
+    weights W, see ``GLMStack._loss_at``). Fast form (:func:`_fast`): one exponential per entry,
+    without the shift by the maximum, and with unit weights the logarithm of products
+    (:func:`sum_log`). Elsewhere: ``torch.logsumexp``.
+    """
+    if _fast(t, two_sided=True):
+        s = torch.exp(t).sum(axis)
+        return sum_log(s) if weights is None else (s.log_() * weights).sum(-1)
+    lse = torch.logsumexp(t, dim=axis)
+    return (lse if weights is None else lse * weights).sum(-1)
+
 
 @dataclass(frozen=True)
 class Loss:

@@ -72,7 +72,7 @@ from tqdm.auto import tqdm
 
 from . import _validate as V
 from .definitions import SLQCTerms, f_at, kappa_from_terms
-from .stack import stack_objectives
+from .stack import batch_key, stack_objectives
 
 BUDGETS: dict[str, dict[str, int]] = {
     # samples: ball samples; rays: rays from z; grid: points per ray before bisection;
@@ -1272,9 +1272,12 @@ def probe_batch(fs: Sequence[Any], zs: Sequence[Any], eps: float | Sequence[floa
     points, ran = [0] * B, [[] for _ in range(B)]
     done = [False] * B
     errors: list[str | None] = [None] * B
+    # the instances of one batch_key side by side: a GroupStack's groups are then runs of rows (views)
+    rank: dict[Any, int] = {}
+    group = [rank.setdefault(("loop",) if k is None else k, len(rank)) for k in map(batch_key, fs)]
     try:
         for j_pass in range(len(sl[0])):
-            idx = [b for b in range(B) if not done[b]]
+            idx = sorted((b for b in range(B) if not done[b]), key=lambda b: (group[b], b))
             if not idx:
                 break
             F = stack_objectives([fs[b] for b in idx])

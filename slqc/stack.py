@@ -47,9 +47,9 @@ import os
 from typing import Any, Sequence
 
 import torch
-import torch.nn.functional as F
 
 from .activations import exact_rise, two_slopes
+from .losses import logsumexp_sum, softplus_sum
 from .models import GLMObjective, OneHiddenObjective, block_elems
 
 # Largest m * k (samples times outputs) of an instance that is stacked with others.
@@ -64,11 +64,6 @@ _STACK_MAX_SAMPLES = 2**14
 _STACK_BLOCK_ELEMS = 2**17
 
 _PIECEWISE_LINEAR = ("generalized_relu", "relu", "identity")
-
-# One output: H W2 as a sum written out over at most this many hidden units (OneHiddenStack._out);
-# against the matrix product it wins at h = 3, breaks about even at h = 8 and loses at h = 16
-# (python docs/pass_bench.py, the hidden_out rows)
-_OUT_LOOP_MAX_H = 4
 
 
 def _stack_block_elems(device: torch.device) -> int:
@@ -168,11 +163,19 @@ class _SlopeAct:
     def __init__(self, a: torch.Tensor, b: torch.Tensor):
         self.a, self.b = a, b
         self.d = exact_rise(a, b)
+        self.ordered = bool((a <= b).all())
 
     def grad(self, t: torch.Tensor) -> torch.Tensor:
         return two_slopes(t, self.a, self.b, self.d)
 
     def phi(self, t: torch.Tensor) -> torch.Tensor:
+        """g(t) t. Without autograd (and a <= b) as the larger of a t and b t: the same two products,
+        bit for bit, in three passes where g(t) t takes five (docs/pass_bench.py), except at t = +inf
+        with a = 0 (NaN for inf; either is not finite). With autograd g(t) t, whose gradient is g(t)
+        (a maximum's gradient at the tie t = 0 would be (a + b) / 2)."""
+        if self.ordered and not t.requires_grad:
+            v = t * self.b
+            return torch.maximum(v, t * self.a, out=v)
         return self.grad(t) * t
 
 
@@ -275,9 +278,12 @@ class GLMStack(_Selectable):
         one = torch.ones((), dtype=self.X.dtype, device=self.X.device)
         self._ab = (self.act.a, self.act.b) if fam == "plin" else (one, one)
         self._sig = f0.act.name == "sigmoid"
-        # binary cross-entropy's term sum_i y_i t_i is linear in W: <W, X^T y>, a product with d numbers
-        # per instance instead of a pass over the (points, m) intermediate
-        self._XtY = torch.bmm(self.Xt, Y) if self.loss.name == "bce" else None  # (B, d, k)
+        # the cross-entropies' term sum_ij y_ij t_ij is linear in W: <W, X^T Y>, a product with d k numbers
+        # per instance instead of a pass over the (points, k, m) intermediate
+        self._XtY = torch.bmm(self.Xt, Y) if self.loss.name in ("bce", "ce") else None  # (B, d, k)
+        # multi-class: sum_i s_i logsumexp_j t_ij with s_i = sum_j y_ij, None when every s_i is 1
+        s = Y.sum(2)  # (B, m)
+        self._s = None if self.loss.name != "ce" or bool((s == 1).all()) else s.unsqueeze(1)
 
     def _preact(self, W: torch.Tensor) -> torch.Tensor:
         """Pre-activations (B, P, k, m) of points W (B, P, d[, k])."""
@@ -295,13 +301,16 @@ class GLMStack(_Selectable):
         return self.loss.per_sample(t, self.Ykm, self.act, True, axis=2).sum(-1)  # softmax over the outputs' axis
 
     def _loss_at(self, t: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
-        """:meth:`_loss` of t = the pre-activations of W, without gradients. Binary cross-entropy
-        takes its linear term from W: sum_i softplus(t_i) - <W, X^T y>
-        (:meth:`slqc.losses.Loss.per_sample` summed over the samples)."""
+        """:meth:`_loss` of t = the pre-activations of W, without gradients. The cross-entropies
+        take their linear term from W: binary sum_i softplus(t_i) - <W, X^T y>, multi-class
+        sum_i s_i logsumexp_j t_ij - <W, X^T Y> (:meth:`slqc.losses.Loss.per_sample` summed over
+        the samples; :func:`slqc.losses.softplus_sum`, :func:`slqc.losses.logsumexp_sum`)."""
         if self._XtY is None:
             return self._loss(t)
         lin = torch.bmm(W, self._XtY).squeeze(2) if not self.multi else (W * self._XtY.unsqueeze(1)).sum((2, 3))
-        return F.logsigmoid(-t).sum((2, 3)).neg_().sub_(lin)
+        if self.loss.name == "bce":
+            return softplus_sum(t).sum(2).sub_(lin)
+        return logsumexp_sum(t, 2, self._s).sub_(lin)
 
     def __call__(self, W: torch.Tensor) -> torch.Tensor:
         """f_b(W[b, p]) for every instance and point, differentiable by autograd -> (B, P)."""
@@ -448,11 +457,14 @@ def loss_derivatives(loss: Any, act: Any, t: torch.Tensor, Y: torch.Tensor, axis
 class OneHiddenStack(_Selectable):
     """B :class:`~slqc.models.OneHiddenObjective` instances of one shape (points (B, P, d, h)).
 
-    Hidden pre-activations come from one (m, d) @ (d, P h) product per instance, laid out
-    (B, m, P, h); the outputs from one (m P, h) @ (h, k) product. Gradients and Hessian-vector
-    products are in closed form (backpropagation written out, :meth:`value_grad_hvp`) when the
-    hidden activation is elementwise and both activations' second derivatives are known
-    (:func:`has_curvature`); otherwise the search differentiates ``__call__`` by autograd.
+    Units first, samples last: hidden pre-activations are laid out (B, h, P, m), from one
+    (h P, d) @ (d, m) product per instance, and the outputs (B, k, P, m), from one
+    (k, h) @ (h, P m) product. Every product then has a long side of P m (the samples-first layout's
+    (m P, h) @ (h, k) with k = 3 ran 8x slower), and the loss sums over contiguous samples.
+    Gradients and Hessian-vector products are in closed form (backpropagation written out,
+    :meth:`value_grad_hvp`) when the hidden activation is elementwise and both activations'
+    second derivatives are known (:func:`has_curvature`); otherwise the search differentiates
+    ``__call__`` by autograd.
     """
 
     def __init__(self, fs: Sequence[OneHiddenObjective]):
@@ -467,53 +479,45 @@ class OneHiddenStack(_Selectable):
         self.W2t = self.W2.transpose(1, 2).contiguous()  # (B, k, h)
         self.k = self.W2.shape[2]
         Y = torch.stack([f.Y for f in self.fs])  # (B, m[, k])
-        self.Y = Y.unsqueeze(2) if self.multi else Y.unsqueeze(2).unsqueeze(3)  # (B, m, 1, k)
+        Y = Y if self.multi else Y.unsqueeze(2)  # (B, m, k)
+        self.Y = Y.transpose(1, 2).unsqueeze(2).contiguous()  # (B, k, 1, m)
         self.act1 = _slopes([f.act1 for f in self.fs], 4, self.X) if _family(f0.act1) == "plin" else f0.act1
+        if _family(self.act2) == "plin":  # one slope pair for all (batch_key), broadcast to any layout
+            self.act2 = _slopes([self.act2], 1, self.X)
         if (f0.act1.elementwise and has_curvature(f0.act1) and has_curvature(self.act2)
                 and (self.act2.elementwise or self.multi)):
             self.value_and_grad = self._value_and_grad
             self.value_grad_hvp = self._value_grad_hvp
 
     def _pre(self, W1: torch.Tensor) -> torch.Tensor:
-        """Hidden pre-activations (B, m, P, h) of points W1 (B, P, d, h)."""
+        """Hidden pre-activations (B, h, P, m) of points W1 (B, P, d, h)."""
         B, P = W1.shape[0], W1.shape[1]
-        pre = torch.bmm(self.X, W1.permute(0, 2, 1, 3).reshape(B, self.d, P * self.h))  # (B, m, P h)
-        return pre.reshape(B, self.m, P, self.h)
+        Wr = W1.permute(0, 3, 1, 2).reshape(B, self.h * P, self.d)
+        return torch.bmm(Wr, self.Xt).reshape(B, self.h, P, self.m)
 
     def _out(self, H: torch.Tensor) -> torch.Tensor:
-        """Output pre-activations (B, m, P, k) of hidden units H (B, m, P, h): H W2.
-
-        With one output and at most ``_OUT_LOOP_MAX_H`` hidden units the sum over them is written
-        out (h passes over (B, m, P)): a matrix product with inner size h and one column runs 2-3x
-        slower on the CPU at h = 3 (docs/pass_bench.py).
-        """
-        B, m, P = H.shape[0], H.shape[1], H.shape[2]
-        if self.k == 1 and self.h <= _OUT_LOOP_MAX_H:
-            w = self.W2[:, :, 0].reshape(B, self.h, 1, 1)
-            t = H[..., 0] * w[:, 0]
-            for j in range(1, self.h):  # loop over hidden units, not points
-                t.add_(H[..., j] * w[:, j])
-            return t.unsqueeze(3)
-        return torch.bmm(H.reshape(B, m * P, self.h), self.W2).reshape(B, m, P, self.k)
+        """Output pre-activations (B, k, P, m) of hidden units H (B, h, P, m): W2^T H."""
+        B, P, m = H.shape[0], H.shape[2], H.shape[3]
+        return torch.bmm(self.W2t, H.reshape(B, self.h, P * m)).reshape(B, self.k, P, m)
 
     def _out_t(self, D: torch.Tensor) -> torch.Tensor:
-        """D W2^T (B, m, P, h) of D (B, m, P, k): back through the outer weights (one output: a
-        broadcast product, where the matrix product with inner size 1 runs 2.5x slower)."""
-        B, m, P = D.shape[0], D.shape[1], D.shape[2]
+        """W2 D (B, h, P, m) of D (B, k, P, m): back through the outer weights (one output: a
+        broadcast product)."""
+        B, P, m = D.shape[0], D.shape[2], D.shape[3]
         if self.k == 1:
-            return D * self.W2t.reshape(B, 1, 1, self.h)
-        return torch.bmm(D.reshape(B, m * P, self.k), self.W2t).reshape(B, m, P, self.h)
+            return D * self.W2.reshape(B, self.h, 1, 1)
+        return torch.bmm(self.W2, D.reshape(B, self.k, P * m)).reshape(B, self.h, P, m)
 
     def _back(self, G: torch.Tensor) -> torch.Tensor:
-        """X^T G per point: G (B, m, P, h) -> (B, P, d, h) (not divided by m)."""
+        """X^T G per point: G (B, h, P, m) -> (B, P, d, h) (not divided by m)."""
         B, P = G.shape[0], G.shape[2]
-        return torch.bmm(self.Xt, G.reshape(B, self.m, P * self.h)).reshape(B, self.d, P, self.h).permute(0, 2, 1, 3)
+        return torch.bmm(G.reshape(B, self.h * P, self.m), self.X).reshape(B, self.h, P, self.d).permute(0, 2, 3, 1)
 
     def _per(self, t: torch.Tensor) -> torch.Tensor:
-        """Mean loss (B, P) of output pre-activations t (B, m, P, k)."""
-        if self.multi:
-            return self.loss.per_sample(t, self.Y, self.act2, True).mean(1)  # (B, m, P) -> (B, P)
-        return self.loss.per_sample(t.squeeze(3), self.Y.squeeze(3), self.act2, False).mean(1)
+        """Mean loss (B, P) of output pre-activations t (B, k, P, m)."""
+        if self.act2.elementwise:  # the loss of every (output, sample) pair: summed over the samples, then the outputs
+            return self.loss.per_sample(t, self.Y, self.act2, False).sum(3).sum(1) / self.m
+        return self.loss.per_sample(t, self.Y, self.act2, True, axis=1).mean(-1)  # softmax over the outputs
 
     def __call__(self, W1: torch.Tensor) -> torch.Tensor:
         return self._per(self._out(self.act1.phi(self._pre(W1))))
@@ -529,10 +533,10 @@ class OneHiddenStack(_Selectable):
             yield s, min(step, P - s)
 
     def _forward(self, W1: torch.Tensor, curvature: bool) -> tuple:
-        """Values (B, P), the hidden pre-activations and slopes, dL/dH (B, m, P, h) and the output curvature."""
+        """Values (B, P), the hidden pre-activations and slopes, dL/dH (B, h, P, m) and the output curvature."""
         pre = self._pre(W1)
         t = self._out(self.act1.phi(pre))
-        dt, curv, _ = loss_derivatives(self.loss, self.act2, t, self.Y, axis=3, curvature=curvature)
+        dt, curv, _ = loss_derivatives(self.loss, self.act2, t, self.Y, axis=1, curvature=curvature)
         return self._per(t), pre, self.act1.grad(pre), self._out_t(dt), curv
 
     def _value_and_grad(self, W1: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -604,6 +608,10 @@ class GroupStack(_Selectable):
         order = [i for idx, _ in self.parts for i in idx]
         self._inv = sorted(range(self.B), key=order.__getitem__)  # row b of the result is row _inv[b] of the parts'
         self._index: dict[str, tuple[list[torch.Tensor], torch.Tensor]] = {}
+        # groups that are runs of consecutive rows, in order (probe_batch orders its instances so): the
+        # batched groups then take views of their rows, and the results are a plain concatenation
+        self._runs = order == list(range(self.B))
+        self._first = [idx[0] for idx, _ in self.parts]
         if all(hasattr(st, "value_grad_hvp") for _, st in self.parts):
             self.value_grad_hvp = self._value_grad_hvp
 
@@ -614,12 +622,21 @@ class GroupStack(_Selectable):
                                 torch.tensor(self._inv, device=device))
         return self._index[key]
 
+    def _rows(self, x: torch.Tensor, j: int, r: torch.Tensor) -> torch.Tensor:
+        """The rows of x of group j (index tensor r): a view for a batched group whose rows are a run,
+        a copy otherwise (a LoopStack's objectives, the user's, get rows of their own)."""
+        idx, st = self.parts[j]
+        if self._runs and not isinstance(st, LoopStack):
+            return x.narrow(0, self._first[j], len(idx))
+        return x.index_select(0, r)
+
     def _map(self, x: torch.Tensor, fn) -> list:
         rows, _ = self._idx(x.device)
-        return [fn(stack, x.index_select(0, r)) for r, (_, stack) in zip(rows, self.parts)]
+        return [fn(st, self._rows(x, j, r)) for j, (r, (_, st)) in enumerate(zip(rows, self.parts))]
 
     def _join(self, outs: list[torch.Tensor]) -> torch.Tensor:
-        return torch.cat(outs, dim=0).index_select(0, self._idx(outs[0].device)[1])
+        out = torch.cat(outs, dim=0)
+        return out if self._runs else out.index_select(0, self._idx(outs[0].device)[1])
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """f_b(x[b, p]) for every instance and point, differentiable by autograd -> (B, P)."""
@@ -638,10 +655,10 @@ class GroupStack(_Selectable):
     def _value_grad_hvp(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, Any]:
         """Values, gradients and Hessian-vector products (see :meth:`GLMStack.value_grad_hvp`), group by group."""
         rows, _ = self._idx(x.device)
-        outs = [st.value_grad_hvp(x.index_select(0, r)) for r, (_, st) in zip(rows, self.parts)]
+        outs = [st.value_grad_hvp(self._rows(x, j, r)) for j, (r, (_, st)) in enumerate(zip(rows, self.parts))]
 
         def hvp(V: torch.Tensor) -> torch.Tensor:
-            return self._join([h(V.index_select(0, r)) for r, (_, _, h) in zip(rows, outs)])
+            return self._join([h(self._rows(V, j, r)) for j, (r, (_, _, h)) in enumerate(zip(rows, outs))])
 
         return self._join([v for v, _, _ in outs]), self._join([g for _, g, _ in outs]), hvp
 

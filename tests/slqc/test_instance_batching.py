@@ -111,6 +111,43 @@ def test_group_stack_of_mixed_objectives_equals_each_objective():
     torch.testing.assert_close(two(W[[6, 2]]), ref_v[[6, 2]], rtol=1e-12, atol=1e-13)
 
 
+def test_group_stack_with_its_groups_in_runs_takes_views_and_gives_the_same_results(monkeypatch):
+    """probe_batch puts the instances of one batch key side by side; the GroupStack then takes views
+    of each batched group's rows and joins without a permutation, with results equal to the bit to
+    those of the same objectives interleaved (the user's objective without a key still gets a copy)."""
+    fs = (_glms("generalized_relu", "squared", 1, B=2) + _glms("sigmoid", "bce", 1, B=2)
+          + _glms("relu", "squared", 1, B=1, m=8))
+    mixed = [fs[0], fs[2], _quadratic, fs[4], fs[1], fs[3]]
+    runs = [fs[0], fs[1], fs[2], fs[3], _quadratic, fs[4]]
+    perm = [0, 2, 4, 5, 1, 3]  # mixed[i] is runs[perm[i]]
+    Fm, Fr = stack_objectives(mixed), stack_objectives(runs)
+    assert not Fm._runs and Fr._runs
+    g = torch.Generator().manual_seed(8)
+    W, V = torch.randn(6, 7, 5, generator=g, dtype=DT), torch.randn(6, 7, 5, generator=g, dtype=DT)
+    Wr, Vr = torch.empty_like(W), torch.empty_like(V)
+    Wr[perm], Vr[perm] = W, V
+    assert torch.equal(Fr.value(Wr)[perm], Fm.value(W))
+    for a, b in zip(Fr.value_and_grad(Wr), Fm.value_and_grad(W)):
+        assert torch.equal(a[perm], b)
+    glm_m, glm_r = stack_objectives([fs[0], fs[2], fs[4], fs[1]]), stack_objectives(fs[:2] + fs[2:4][:1] + fs[4:])
+    assert not glm_m._runs and glm_r._runs  # the Hessian-vector products too
+    q = [0, 2, 3, 1]  # rows of glm_m in glm_r
+    hm, hr = glm_m.value_grad_hvp(W[:4]), glm_r.value_grad_hvp(W[:4][[0, 3, 1, 2]])
+    assert torch.equal(hr[2](V[:4][[0, 3, 1, 2]])[q], hm[2](V[:4]))
+
+    seen = []
+    init = GroupStack.__init__
+
+    def spy(self, *a, **k):
+        init(self, *a, **k)
+        seen.append(self._runs)
+
+    monkeypatch.setattr(GroupStack, "__init__", spy)
+    zs = [torch.zeros(5, dtype=DT)] * len(mixed)
+    out = probe_batch([f for f in mixed if f is not _quadratic], zs[:5], 0.01, 1.0, budget="quick")
+    assert seen and all(seen) and len(out) == 5
+
+
 def _same(a, b, rtol=1e-9):
     assert a.violation == b.violation and a.exceeded == b.exceeded
     assert a.points_evaluated == b.points_evaluated

@@ -102,3 +102,29 @@ def test_out_buffer_is_written_and_returned(exact):
     buf = torch.full_like(t, 9.0)
     got = two_slopes(t, a, b, exact_rise(a, b) if exact else None, out=buf)
     assert got.data_ptr() == buf.data_ptr() and _same(buf, torch.where(t >= 0, b, a))
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_stack_phi_as_the_larger_product_equals_g_t_bit_for_bit(dtype):
+    """_SlopeAct.phi without autograd is max(a t, b t) (a <= b): the very products g(t) t, signs of
+    zero included; a = 0 (ReLU) differs only at t = +inf (NaN for inf). With autograd it is g(t) t,
+    whose gradient at 0 is b; with a > b it is g(t) t too."""
+    g = torch.Generator().manual_seed(5)
+    a = torch.tensor([0.0, 0.1, 0.5, 1.0, 2.0], dtype=dtype).reshape(5, 1, 1)
+    b = torch.tensor([1.0, 1.0, 0.75, 1.0, 3.0], dtype=dtype).reshape(5, 1, 1)
+    t = torch.cat([torch.randn(5, 1, 300, generator=g, dtype=dtype) * 3,
+                   torch.tensor(EDGES, dtype=torch.float64).to(dtype).expand(5, 1, len(EDGES))], dim=2)
+    s = _SlopeAct(a, b)
+    assert s.ordered
+    want = two_slopes(t, a, b, s.d) * t
+    got = s.phi(t)
+    same = (got == want) | (torch.isnan(got) & torch.isnan(want))
+    relu_inf = (a == 0) & (t == math.inf)
+    assert bool((same | relu_inf).all()) and bool(torch.isnan(got[relu_inf]).all())
+    assert torch.equal(torch.signbit(got[~torch.isnan(got)]), torch.signbit(want[~torch.isnan(got)]))
+    tg = torch.tensor([[[-1.0, 0.0, 2.0]]], dtype=dtype, requires_grad=True)
+    (grad,) = torch.autograd.grad(_SlopeAct(a[1:2], b[1:2]).phi(tg).sum(), tg)
+    assert grad.tolist() == [[[float(a[1]), 1.0, 1.0]]]
+    flip = _SlopeAct(torch.tensor(2.0, dtype=dtype), torch.tensor(1.0, dtype=dtype))  # a > b: g(t) t
+    assert not flip.ordered
+    assert _same(flip.phi(t), two_slopes(t, torch.tensor(2.0, dtype=dtype), torch.tensor(1.0, dtype=dtype)) * t)
