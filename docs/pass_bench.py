@@ -12,6 +12,11 @@ Rows:
   (before) against sum_i s_i logsumexp_j t_ij with the linear term <W, X^T Y> taken from the
   points (:func:`slqc.losses.logsumexp_sum`, now), for soft labels (weights s_i, one logarithm
   per sample) and hard ones (s_i = 1, logarithms of products).
+* ``plin_phi``: the generalized ReLU's phi(t) = g(t) t without autograd, per-instance slopes a <= b:
+  g(t) t (before) against max(a t, b t) (``slqc.stack._SlopeAct.phi``, now), equal to the bit.
+* ``hidden_loss``: the one-hidden-layer stack's squared loss with k = 3 outputs, summed per point:
+  over the innermost outputs first in the samples-first layout (before) against over the samples
+  first in the units-first layout (``OneHiddenStack._per``, now).
 * ``hidden_out`` / ``hidden_out_t``: the one-hidden-layer stack's W2^T H and W2 D in its units-first
   layout (B, h, n, m) (``OneHiddenStack._out`` / ``_out_t``). One output: the sum over the h
   units written out (before) against a product with one row (now), and a broadcast product
@@ -33,6 +38,7 @@ import torch
 import torch.nn.functional as F
 
 from slqc.losses import logsumexp_sum, softplus_sum
+from slqc.stack import _SlopeAct
 
 DT = torch.float64
 
@@ -76,6 +82,23 @@ def _cases(g: torch.Generator):
         yield (f"ce B={B} n={n} k={k} m={m} {'hard' if hard else 'soft'}",
                lambda t=t, Ykm=Ykm: -(Ykm * torch.log_softmax(t, dim=2)).sum((2, 3)),
                lambda t=t, W=W, XtY=XtY, s=s: logsumexp_sum(t, 2, s).sub_((W * XtY.unsqueeze(1)).sum((2, 3))))
+    # the piecewise-linear phi(t) = g(t) t of a block (B, n, 1, m) without autograd, per-instance slopes:
+    # g(t) t (before) against max(a t, b t) (now, _SlopeAct.phi), equal to the bit
+    for B, n in ((6, 85), (16, 32)):
+        m = 256
+        t = torch.randn(B, n, 1, m, generator=g, dtype=DT)
+        a = torch.rand(B, 1, 1, 1, generator=g, dtype=DT) / 2
+        slopes = _SlopeAct(a, a + torch.rand(B, 1, 1, 1, generator=g, dtype=DT))
+        yield (f"plin_phi B={B} n={n} m={m}", lambda t=t, s=slopes: s.grad(t) * t, lambda t=t, s=slopes: s.phi(t))
+    # the squared loss of a one-hidden-layer block with k = 3 outputs, summed per point: over the innermost
+    # outputs first in the samples-first layout (B, m, n, k) (before), over the samples first in the units-first
+    # layout (B, k, n, m) (now, OneHiddenStack._per)
+    for B, n in ((4, 85), (8, 42)):
+        k, m = 3, 128
+        r = torch.randn(B, k, n, m, generator=g, dtype=DT)
+        rs = r.permute(0, 3, 2, 1).contiguous()
+        yield (f"hidden_loss B={B} n={n} m={m} k={k}", lambda rs=rs: (rs * rs).sum(-1).mean(1),
+               lambda r=r, m=m: (r * r).sum(3).sum(1) / m)
     # one hidden layer: Theorem 4's blocks (h = 3 hidden units, m = 128 samples, k = 1 output), Theorem 5's
     # (k = 3 outputs) and wider layers; the stack's layout is units first, (B, h, n, m)
     for B, n, h, k in ((2, 170, 3, 1), (8, 128, 3, 1), (4, 128, 8, 1), (4, 128, 16, 1), (4, 85, 3, 3), (8, 42, 3, 3)):

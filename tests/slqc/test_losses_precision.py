@@ -65,7 +65,7 @@ def test_pass_bench_times_both_forms_of_every_case(capsys, tmp_path):
 
     bench = docs_scripts.load("pass_bench")
     rows = bench.run(repeats=1, inner=1)
-    assert {r["case"].split()[0] for r in rows} == {"bce", "ce", "hidden_out", "hidden_out_t"}
+    assert {r["case"].split()[0] for r in rows} == {"bce", "ce", "plin_phi", "hidden_loss", "hidden_out", "hidden_out_t"}
     for r in rows:
         assert r["speedup"] == pytest.approx(r["old_us"] / r["new_us"])
         assert r["max_abs_diff"] <= 1e-12 * r["max_abs"]
