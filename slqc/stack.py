@@ -460,7 +460,8 @@ class OneHiddenStack(_Selectable):
     Units first, samples last: hidden pre-activations are laid out (B, h, P, m), from one
     (h P, d) @ (d, m) product per instance, and the outputs (B, k, P, m), from one
     (k, h) @ (h, P m) product. Every product then has a long side of P m (the samples-first layout's
-    (m P, h) @ (h, k) with k = 3 ran 8x slower), and the loss sums over contiguous samples.
+    (m P, h) @ (h, k) with k = 3 ran 4-6x slower, docs/pass_bench.py), and the loss sums over
+    contiguous samples.
     Gradients and Hessian-vector products are in closed form (backpropagation written out,
     :meth:`value_grad_hvp`) when the hidden activation is elementwise and both activations'
     second derivatives are known (:func:`has_curvature`); otherwise the search differentiates
