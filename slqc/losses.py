@@ -64,7 +64,7 @@ def softplus_sum(t: torch.Tensor) -> torch.Tensor:
     """sum over the last axis of softplus(t) = log(1 + e^t): binary cross-entropy's nonlinear part.
 
     Fast form (:func:`_fast`): the logarithm of products of 1 + e^t (one exponential per entry,
-    a logarithm per 8; about 2.5x faster than a log-sigmoid pass, ``docs/pass_bench.py``).
+    a logarithm per 8; 2.15-2.35x faster than a log-sigmoid pass in ``docs/pass_bench.py``).
     Elsewhere (entries above FAST_T_MAX, NaN, a GPU): -log s(-t) entry by entry.
     """
     if _fast(t, two_sided=False):
