@@ -775,7 +775,7 @@ def _retract(S: _Search, x: torch.Tensor, valid: torch.Tensor | None,
     compact = S.dev.type in COMPACT_DEVICES if compact is None else bool(compact)
     x = S.clip(x)
     gap, r, u, t_out = _ray_from_z(S, x, valid)
-    below = gap <= S.eps
+    below = _moving(S, gap, valid)
     ok = torch.isfinite(t_out) & (r > 0) & (t_out >= r)
     order = None
     if compact:
@@ -799,6 +799,18 @@ def _retract(S: _Search, x: torch.Tensor, valid: torch.Tensor | None,
     out = torch.where(below.reshape(below.shape + (1,) * (x.ndim - 2)), new, x)
     good = ~below | end
     return S.clip(out), good
+
+
+def _moving(S: _Search, gap: torch.Tensor, valid: torch.Tensor | None) -> torch.Tensor:
+    """The points a retraction moves (B, P): below the level set, valid, and of an instance taking part.
+
+    The others stay where they are. Rows of instances not taking part hold gaps of 0 - f(z) (their
+    values are not evaluated), which would count as below the level set: with them, a compacted
+    retraction would evaluate every live row at the full width P as soon as one instance of the
+    batch had stopped (twice the work of the instances alone, in the quick check's largest batch).
+    """
+    below = (gap <= S.eps) & S.mask.unsqueeze(1)
+    return below if valid is None else below & valid
 
 
 def _ray_from_z(S: _Search, x: torch.Tensor,
@@ -837,7 +849,7 @@ def _retract_secant(S: _Search, x: torch.Tensor, slope: torch.Tensor, valid: tor
     iters = _SECANT_ITERS if iters is None else iters
     compact = S.dev.type in COMPACT_DEVICES if compact is None else bool(compact)
     gap, r, u, t_out = _ray_from_z(S, x, valid)
-    below = gap <= S.eps
+    below = _moving(S, gap, valid)
     t_out = torch.where(torch.isfinite(t_out) & (t_out > r), t_out, r)
     tau = S.eps * (1 + _SECANT_TARGET)
     order = None

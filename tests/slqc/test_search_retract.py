@@ -100,3 +100,34 @@ def test_compaction_never_changes_where_a_point_goes(B, P, spread, seed, secant)
     torch.testing.assert_close(xc, xf, rtol=1e-12, atol=1e-14)
     assert torch.equal(good_c, good_f)
     assert bool((S_cmp.points <= S_full.points).all())
+
+
+def test_a_stopped_instance_does_not_widen_the_compaction():
+    """An instance that has stopped is not evaluated (its gaps read 0 - f(z), below the level set):
+    the retraction leaves its points where they are and compacts the others to the largest count of
+    valid points below the level set among the instances still taking part, not to every point."""
+    S_all, S = _search(), _search()
+    x, valid, below = _points(S, 40, seed=1)
+    slope = torch.rand(x.shape[:2], generator=torch.Generator().manual_seed(3), dtype=torch.float64) + 0.1
+    S.set_live([True, False, True])
+    widths = []
+    values = S.values
+
+    def spy(xx, v=None):
+        widths.append(xx.shape[1])
+        return values(xx, v)
+
+    S.values = spy
+    out, good = _retract_secant(S, x, slope, valid, compact=True)
+    need = int((valid & below)[[0, 2]].sum(1).max())
+    assert 0 < need < 40
+    assert widths == [40] + [need] * 5  # the gaps of every point, then 5 secant steps at the compacted width
+    assert torch.equal(out[1], S.clip(x)[1]) and bool(good[1].all())
+    ref, ref_good = _retract_secant(S_all, x, slope, valid, compact=True)
+    torch.testing.assert_close(out[[0, 2]], ref[[0, 2]], rtol=1e-12, atol=1e-14)
+    assert torch.equal(good[[0, 2]], ref_good[[0, 2]])
+    # the bisection that starts the ascent compacts alike
+    widths.clear()
+    out_b, _ = _retract(S, x, valid, steps=4, compact=True)
+    assert widths == [40] + [need] * 5
+    assert torch.equal(out_b[1], S.clip(x)[1])
