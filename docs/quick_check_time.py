@@ -1,6 +1,6 @@
 """CPU seconds of one whole `slqc check --budget quick` (one job, one thread) in this process, as JSON.
 
-Used for the before/after table of instance batching in the README: run it alternately on two
+Used for the before/after table of instance batching in docs/speed.md: run it alternately on two
 checkouts, e.g.
 
     for i in 1 2 3; do

@@ -59,7 +59,7 @@ _STACK_MAX_SAMPLES = 2**14
 # that the few tensors alive in a block's passes stay in a core's L2 cache (2 MiB here). Blocks of
 # 2**21 made a batch of 16 Theorem 7 settings (m = 256, k = 4) run 92 CPU s against 78 s at 2**17,
 # (an ad-hoc interleaved timing, 2026-12-01); the standard run's records stayed within 2e-16 of
-# those with 2**21 (the README's speed section).
+# those with 2**21 (docs/speed.md).
 # On CUDA the blocks are large (:func:`slqc.models.block_elems`): few, wide kernels.
 _STACK_BLOCK_ELEMS = 2**17
 

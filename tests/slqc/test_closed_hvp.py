@@ -225,7 +225,7 @@ def test_directions_at_z_are_autograds():
 
 
 def test_the_bench_times_both_directions_and_restores_the_switch(capsys):
-    """docs/closed_dirs_bench.py (the README's figures for the closed form): both ways, the same verdicts,
+    """docs/closed_dirs_bench.py (docs/speed.md's figures for the closed form): both ways, the same verdicts,
     the module switch back on afterwards, one error line and exit 2 on bad input."""
     import json
 

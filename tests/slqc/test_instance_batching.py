@@ -581,7 +581,7 @@ def test_theorem2_refuses_a_sample_size_given_twice_and_no_draws():
 
 
 def test_quick_check_time_times_some_claims_and_refuses_an_unknown_one(capsys):
-    """docs/quick_check_time.py (the README's A/B timings): ``--claims`` runs those claims' quick
+    """docs/quick_check_time.py (docs/speed.md's A/B timings): ``--claims`` runs those claims' quick
     settings only; an unknown claim or a batch below 1 is one error line and exit 2."""
     import json
 
@@ -596,3 +596,27 @@ def test_quick_check_time_times_some_claims_and_refuses_an_unknown_one(capsys):
         assert script.main(bad) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("quick_check_time:")
+
+
+def test_batch_work_counts_both_ways_by_search_step(capsys, tmp_path):
+    """docs/batch_work.py (docs/speed.md's work counts): one quick check each way, the entries filed
+    by search step; the closed-form directions evaluate the same points both ways (no padding there),
+    the totals are the sums of the steps, and bad input is one error line and exit 2."""
+    import json
+
+    from . import docs_scripts
+
+    script = docs_scripts.load("batch_work")
+    out_json = tmp_path / "work.json"
+    assert script.main(["--claims", "thm6", "--json", str(out_json)]) == 0
+    got = json.loads(out_json.read_text())
+    for side in ("one_at_a_time", "batched"):
+        assert got["total"][side] == sum(got[side].values()) > 0
+    step = "_closed_dirs<_terms_and_dirs"
+    assert got["one_at_a_time"][step] == got["batched"][step] > 0
+    assert got["total"]["batched"] >= got["total"]["one_at_a_time"]
+    assert "| total |" in capsys.readouterr().out
+    for bad in (["--claims", "nope"], ["--batch", "1"]):
+        assert script.main(bad) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("batch_work:")

@@ -57,7 +57,7 @@ def test_softmax_cross_entropy_against_50_digits(k):
 
 
 def test_pass_bench_times_both_forms_of_every_case(capsys, tmp_path):
-    """docs/pass_bench.py (the README's figures for the faster passes): each row's speed-up is the
+    """docs/pass_bench.py (docs/speed.md's figures for the faster passes): each row's speed-up is the
     ratio of its own medians, and the two forms agree to rounding."""
     import json
 
