@@ -408,6 +408,10 @@ class _Search:
         """z_b + t u for u (B, P, n), t (B, P) -> points (B, P, *S)."""
         return (self.zf.unsqueeze(1) + t.unsqueeze(-1) * u).reshape((self.B, -1) + tuple(self.shape))
 
+    def rays(self, u: torch.Tensor) -> "_Rays":
+        """The rays z_b + t u (u (B, P, n), unit) for values at many times t (:class:`_Rays`)."""
+        return _Rays(self, u)
+
     def unflat(self, x: torch.Tensor) -> torch.Tensor:
         return x.reshape((self.B, -1) + tuple(self.shape))
 
@@ -534,6 +538,54 @@ class _Search:
         return torch.cat(xs, dim=1), torch.cat(ks, dim=1), torch.cat(ss, dim=1)
 
 
+class _Rays:
+    """Rays z_b + t u[b, p] of a search, evaluated at many times t (grids, bisections, secant steps).
+
+    When the stack of the instances taking part has a line form (``line``: GLMs and first layers,
+    whose pre-activations are linear in the point, :meth:`slqc.stack.GLMStack.line`), the
+    pre-activations of z and of u are made once per ray and every time t costs an elementwise
+    pass instead of a matrix product per point. Otherwise the points are evaluated one by one
+    (:meth:`_Search.values`). Either way the values are f(z + t u) - f(z): the points are not
+    clipped, which moves nothing but rounding, since every time asked for lies in [0, t_out] of
+    the domain's ball (:meth:`_Search.interval`) and a clip moves such a point by at most
+    8 ulps of the radius. Counted and checked for non-finite values as :meth:`_Search.values`.
+    """
+
+    def __init__(self, S: "_Search", u: torch.Tensor):
+        self.S, self.u = S, u
+        self._key: tuple | None = None
+        self._fn: Callable[[torch.Tensor], torch.Tensor] | None = None
+
+    def _line(self) -> Callable[[torch.Tensor], torch.Tensor] | None:
+        S = self.S
+        key = tuple(S.idx)  # the instances taking part (their stack) may change between calls
+        if key != self._key:
+            line = getattr(S.Fl, "line", None)
+            shape = tuple(S.shape)
+            self._fn = None if line is None else line(S.sub(S.zf).reshape((-1,) + shape),
+                                                      S.sub(self.u).reshape((len(key), -1) + shape))
+            self._key = key
+        return self._fn
+
+    def values(self, t: torch.Tensor, valid: torch.Tensor | None = None) -> torch.Tensor:
+        """f(z + t u) - f(z) at times t (B, P) or (B, P, G) (G times per ray); ``valid`` of t's shape."""
+        S = self.S
+        B, P = t.shape[0], t.shape[1]
+        G = t.shape[2] if t.ndim == 3 else 1
+        vf = None if valid is None else valid.reshape(B, P * G)
+        fn = self._line() if S.Fl is not None else None
+        if fn is None:
+            u = self.u if G == 1 else self.u.repeat_interleave(G, 1)
+            return S.values(S.on_ray(u, t.reshape(B, P * G)), vf).reshape(t.shape)
+        with torch.no_grad():
+            vals = S.full(fn(S.sub(t.reshape(B, P, G)))).reshape(B, P * G)
+        gap = vals - S.fz
+        counted = S._counted(vf, P * G)
+        S.points += counted.sum(1)
+        S.nonfinite = S.nonfinite | (~torch.isfinite(gap) & counted).any(1)
+        return gap.reshape(t.shape)
+
+
 # ------------------------------------------------------------------------------- strategies
 def _sampling(S: _Search, n: int, parts: list[dict]) -> None:
     """Sobol points over the ball (n/2), uniform-radius shells (n/4), log-uniform distances around z (n/4)."""
@@ -586,8 +638,7 @@ def _rays(S: _Search, n: int, grid: int, bisect: int, extra: list[torch.Tensor |
     frac = torch.logspace(-6, 0, grid, dtype=u.dtype, device=u.device)
     T = t_in.unsqueeze(2) + (t_out - t_in).unsqueeze(2) * frac  # (B, P, grid)
     B, P = u.shape[0], u.shape[1]
-    gap = S.values(S.on_ray(u.repeat_interleave(grid, 1), T.reshape(B, -1)),
-                   valid.repeat_interleave(grid, 1)).reshape(B, P, grid)
+    gap = S.rays(u).values(T, valid.unsqueeze(2).expand(B, P, grid))
     above = (gap > S.eps.unsqueeze(2)) & valid.unsqueeze(2)
     has = above.any(2)
     if not bool(has.any()):  # one host read per stage: only rays that cross the level set are bisected
@@ -597,9 +648,10 @@ def _rays(S: _Search, n: int, grid: int, bisect: int, extra: list[torch.Tensor |
     first = torch.argmax(above.to(torch.int8), dim=2)
     hi = T.gather(2, first.unsqueeze(2)).squeeze(2)
     lo = torch.where(first > 0, T.gather(2, (first - 1).clamp_min(0).unsqueeze(2)).squeeze(2), t_in)
+    rays = S.rays(u)
     for _ in range(bisect):
         mid = 0.5 * (lo + hi)
-        up = S.values(S.on_ray(u, mid), has) > S.eps
+        up = rays.values(mid, has) > S.eps
         hi = torch.where(up, mid, hi)
         lo = torch.where(up, lo, mid)
     # points just above the level set, and the grid points at and above the crossing on each ray
@@ -785,10 +837,11 @@ def _retract(S: _Search, x: torch.Tensor, valid: torch.Tensor | None,
     hi = torch.where(ok_, t_out_, r_)
     lo = r_
     moving = order is None or order.shape[1] > 0  # compacted to nothing: no point to move
-    up_end = S.values(S.on_ray(u_, hi), valid_) > S.eps if moving else ok_
+    rays = S.rays(u_)
+    up_end = rays.values(hi, valid_) > S.eps if moving else ok_
     for _ in range(steps if moving else 0):
         mid = 0.5 * (lo + hi)
-        up = S.values(S.on_ray(u_, mid), valid_) > S.eps
+        up = rays.values(mid, valid_) > S.eps
         hi = torch.where(up, mid, hi)
         lo = torch.where(up, lo, mid)
     end = ok_ & up_end
@@ -866,10 +919,11 @@ def _retract_secant(S: _Search, x: torch.Tensor, slope: torch.Tensor, valid: tor
     found = ~below_
     step = (tau - gap_).clamp_min(0) / slope_.clamp_min(S.tiny)
     t = lo + step
+    rays = S.rays(u_)
     for _ in range(iters if moving else 0):
         t = torch.where(torch.isfinite(t), t, 0.5 * (lo + hi))
         t = torch.minimum(torch.maximum(t, lo), hi)
-        ft = S.values(S.on_ray(u_, t), valid_) - tau
+        ft = rays.values(t, valid_) - tau
         above_eps = ft + tau > S.eps
         closer = above_eps & (t < best)
         best = torch.where(closer, t, best)

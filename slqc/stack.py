@@ -44,7 +44,7 @@ Example:
 from __future__ import annotations
 
 import os
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 
@@ -62,6 +62,9 @@ _STACK_MAX_SAMPLES = 2**14
 # those with 2**21 (docs/speed.md).
 # On CUDA the blocks are large (:func:`slqc.models.block_elems`): few, wide kernels.
 _STACK_BLOCK_ELEMS = 2**17
+#: the most pre-activation entries (lines x outputs x samples, or x hidden units) that a stack's ``line``
+#: keeps for the lines of one call; above it the search evaluates the points one by one (128 MiB in float64)
+_LINE_MAX_ELEMS = 2**24
 
 _PIECEWISE_LINEAR = ("generalized_relu", "relu", "identity")
 
@@ -179,6 +182,17 @@ class _SlopeAct:
         return self.grad(t) * t
 
 
+def _xt_times(Xt: torch.Tensor, G: torch.Tensor) -> torch.Tensor:
+    """X^T G^T per instance: Xt (B, d, m), G (B, r, m) -> (B, d, r), one (d, m) @ (m, r) product each.
+
+    The backward products of the stacks. G's rows are the points (times outputs or units); taking
+    them as the columns of the product, with the long side m inside, ran 1.3-2.5x faster than
+    G @ X, the (r, m) @ (m, d) product with d as the short output side (fp64, one thread, d = 16-32,
+    m = 128-256; ``python docs/line_bench.py``). The same dot products, summed in another order.
+    """
+    return torch.bmm(Xt, G.transpose(1, 2))
+
+
 def _slopes(acts, ndim: int, like: torch.Tensor) -> _SlopeAct:
     shape = (len(acts),) + (1,) * (ndim - 1)
     a = torch.tensor([float(x.a) for x in acts], dtype=like.dtype, device=like.device).reshape(shape)
@@ -236,6 +250,10 @@ class LoopStack(_Selectable):
             for i, f in enumerate(self.fs):  # one call per instance, not per point
                 out.append(self._shape(f.value(x[i]) if hasattr(f, "value") else f(x[i]), P))
         return torch.stack(out)
+
+    def line(self, z: torch.Tensor, U: torch.Tensor) -> None:
+        """No line form: the search evaluates the points of a line one by one (see :meth:`GLMStack.line`)."""
+        return None
 
     def _value_and_grad(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         P = x.shape[1]
@@ -307,10 +325,63 @@ class GLMStack(_Selectable):
         the samples; :func:`slqc.losses.softplus_sum`, :func:`slqc.losses.logsumexp_sum`)."""
         if self._XtY is None:
             return self._loss(t)
-        lin = torch.bmm(W, self._XtY).squeeze(2) if not self.multi else (W * self._XtY.unsqueeze(1)).sum((2, 3))
+        return self._loss_lin(t, self._lin(W))
+
+    def _lin(self, W: torch.Tensor) -> torch.Tensor:
+        """The cross-entropies' linear term <W, X^T Y> (B, P) of points W (B, P, d[, k])."""
+        return torch.bmm(W, self._XtY).squeeze(2) if not self.multi else (W * self._XtY.unsqueeze(1)).sum((2, 3))
+
+    def _loss_lin(self, t: torch.Tensor, lin: torch.Tensor) -> torch.Tensor:
+        """:meth:`_loss_at` with the linear term ``lin`` (B, P) given."""
         if self.loss.name == "bce":
             return softplus_sum(t).sum(2).sub_(lin)
         return logsumexp_sum(t, 2, self._s).sub_(lin)
+
+    def _summed(self, t: torch.Tensor, W: torch.Tensor | None = None, lin: torch.Tensor | None = None) -> torch.Tensor:
+        """Summed losses (B, n) of a block of pre-activations t (B, n, k, m), not yet divided by m, without
+        gradients; the cross-entropies take their linear term from the points W, or as ``lin`` (B, n)."""
+        if self.compilable and compile_enabled():
+            return _compiled("value")(t, self.Ykm, *self._ab, self._sig)
+        if self.fused:
+            r = self.act.phi(t).sub_(self.Ykm).flatten(2)
+            return torch.linalg.vector_norm(r, dim=2).square_()
+        if self._XtY is None:
+            return self._loss(t)
+        return self._loss_lin(t, self._lin(W) if lin is None else lin)
+
+    def line(self, z: torch.Tensor, U: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor] | None:
+        """Values along the lines z_b + s U[b, p] (z (B, *S), U (B, P, *S)): a function of the times
+        s (B, P, G) that returns f_b(z_b + s U[b, p]) (B, P, G), without gradients.
+
+        The pre-activations are linear in the point, so those of z and of U are made once (one
+        product per line, not one per point) and every time costs one elementwise pass
+        t_z + s t_U before the loss: the search's rays, bisections and secant retractions evaluate
+        many points of each line. Equal to :meth:`value` at the points z + s U up to the rounding
+        of the products. None when the pre-activations of U would pass ``_LINE_MAX_ELEMS``.
+        """
+        B, P = U.shape[0], U.shape[1]
+        if B * P * self.k * self.m > _LINE_MAX_ELEMS:
+            return None
+        with torch.no_grad():
+            tz, tU = self._preact(z.detach().unsqueeze(1)).unsqueeze(2), self._preact(U.detach()).unsqueeze(2)
+            lz = lU = None
+            if self._XtY is not None:
+                lz, lU = self._lin(z.detach().unsqueeze(1)).unsqueeze(2), self._lin(U.detach()).unsqueeze(2)
+
+        def values(s: torch.Tensor) -> torch.Tensor:
+            G = s.shape[2]
+            out = torch.empty((B, P, G), dtype=tU.dtype, device=tU.device)
+            step = max(1, _stack_block_elems(tU.device) // (B * G * self.k * self.m))
+            with torch.no_grad():
+                for a in range(0, P, step):  # loop over blocks of lines, not over points
+                    n = min(step, P - a)
+                    sb = s[:, a:a + n]
+                    t = torch.addcmul(tz, sb.reshape(B, n, G, 1, 1), tU[:, a:a + n]).reshape(B, n * G, self.k, self.m)
+                    lin = None if lz is None else torch.addcmul(lz, sb, lU[:, a:a + n]).reshape(B, n * G)
+                    out[:, a:a + n] = self._summed(t, lin=lin).reshape(B, n, G)
+            return out / self.m
+
+        return values
 
     def __call__(self, W: torch.Tensor) -> torch.Tensor:
         """f_b(W[b, p]) for every instance and point, differentiable by autograd -> (B, P)."""
@@ -326,17 +397,9 @@ class GLMStack(_Selectable):
         """f_b(W[b, p]) (B, P) without gradients, in blocks of points."""
         W = W.detach()
         vals = torch.empty(W.shape[:2], dtype=W.dtype, device=W.device)
-        comp = self.compilable and compile_enabled()
         with torch.no_grad():
             for s, n in self._blocks(W):
-                t = self._preact(W[:, s:s + n])
-                if comp:
-                    vals[:, s:s + n] = _compiled("value")(t, self.Ykm, *self._ab, self._sig)
-                elif self.fused:
-                    r = self.act.phi(t).sub_(self.Ykm).flatten(2)
-                    vals[:, s:s + n] = torch.linalg.vector_norm(r, dim=2).square_()
-                else:
-                    vals[:, s:s + n] = self._loss_at(t, W[:, s:s + n])
+                vals[:, s:s + n] = self._summed(self._preact(W[:, s:s + n]), W[:, s:s + n])
         return vals / self.m
 
     def value_and_grad(self, W: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -358,10 +421,12 @@ class GLMStack(_Selectable):
         return vals / self.m, grads / self.m
 
     def _back(self, dt: torch.Tensor) -> torch.Tensor:
-        """X^T per point: dt (B, n, k, m) -> (B, n, d[, k]), the layout of the points (not divided by m)."""
+        """X^T per point: dt (B, n, k, m) -> (B, n, d[, k]), the layout of the points (not divided by m).
+
+        One (d, m) @ (m, n k) product per instance (:func:`_xt_times`), returned as a view."""
         B, n = dt.shape[0], dt.shape[1]
-        gk = torch.bmm(dt.reshape(B, n * self.k, self.m), self.X)  # (B, n k, d)
-        return gk.reshape(B, n, self.k, self.d).transpose(2, 3) if self.multi else gk
+        gk = _xt_times(self.Xt, dt.reshape(B, n * self.k, self.m))  # (B, d, n k)
+        return gk.reshape(B, self.d, n, self.k).permute(0, 2, 1, 3) if self.multi else gk.transpose(1, 2)
 
     def value_grad_hvp(self, W: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, Any]:
         """Values (B, P), gradients (B, P, *S) and V -> H V (B, P, *S), the Hessians at W, in closed form.
@@ -510,9 +575,9 @@ class OneHiddenStack(_Selectable):
         return torch.bmm(self.W2, D.reshape(B, self.k, P * m)).reshape(B, self.h, P, m)
 
     def _back(self, G: torch.Tensor) -> torch.Tensor:
-        """X^T G per point: G (B, h, P, m) -> (B, P, d, h) (not divided by m)."""
+        """X^T G per point: G (B, h, P, m) -> (B, P, d, h) (not divided by m; a view, :func:`_xt_times`)."""
         B, P = G.shape[0], G.shape[2]
-        return torch.bmm(G.reshape(B, self.h * P, self.m), self.X).reshape(B, self.h, P, self.d).permute(0, 2, 3, 1)
+        return _xt_times(self.Xt, G.reshape(B, self.h * P, self.m)).reshape(B, self.d, self.h, P).permute(0, 3, 1, 2)
 
     def _per(self, t: torch.Tensor) -> torch.Tensor:
         """Mean loss (B, P) of output pre-activations t (B, k, P, m)."""
@@ -520,12 +585,35 @@ class OneHiddenStack(_Selectable):
             return self.loss.per_sample(t, self.Y, self.act2, False).sum(3).sum(1) / self.m
         return self.loss.per_sample(t, self.Y, self.act2, True, axis=1).mean(-1)  # softmax over the outputs
 
-    def __call__(self, W1: torch.Tensor) -> torch.Tensor:
-        return self._per(self._out(self.act1.phi(self._pre(W1))))
+    def __call__(self, W1: torch.Tensor | None, pre: torch.Tensor | None = None) -> torch.Tensor:
+        """Values (B, P) at points W1 (B, P, d, h), or from their hidden pre-activations ``pre`` (B, h, P, m)."""
+        return self._per(self._out(self.act1.phi(self._pre(W1) if pre is None else pre)))
 
     def value(self, W1: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():  # loop over blocks of points, not over points
             return torch.cat([self(W1[:, s:s + n]) for s, n in self._blocks(W1)], dim=1)
+
+    def line(self, z: torch.Tensor, U: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor] | None:
+        """Values along the lines z_b + s U[b, p] as a function of s (B, P, G) -> (B, P, G); see
+        :meth:`GLMStack.line`. The hidden pre-activations are linear in the first layer's weights."""
+        B, P, h, m = U.shape[0], U.shape[1], self.h, self.m
+        if B * P * h * m > _LINE_MAX_ELEMS:
+            return None
+        with torch.no_grad():
+            tz, tU = self._pre(z.detach().unsqueeze(1)).unsqueeze(3), self._pre(U.detach()).unsqueeze(3)
+
+        def values(s: torch.Tensor) -> torch.Tensor:
+            G = s.shape[2]
+            out = torch.empty((B, P, G), dtype=tU.dtype, device=tU.device)
+            step = max(1, _stack_block_elems(tU.device) // (B * G * m * h))
+            with torch.no_grad():
+                for a in range(0, P, step):  # loop over blocks of lines, not over points
+                    n = min(step, P - a)
+                    pre = torch.addcmul(tz, s[:, a:a + n].reshape(B, 1, n, G, 1), tU[:, :, a:a + n])
+                    out[:, a:a + n] = self(None, pre.reshape(B, h, n * G, m)).reshape(B, n, G)
+            return out
+
+        return values
 
     def _blocks(self, W1: torch.Tensor):
         P = W1.shape[1]
@@ -647,6 +735,14 @@ class GroupStack(_Selectable):
         """Values (B, P) without gradients."""
         with torch.no_grad():
             return self._join(self._map(x, lambda st, xr: st.value(xr)))
+
+    def line(self, z: torch.Tensor, U: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor] | None:
+        """:meth:`GLMStack.line`, group by group; None when a group has no line form."""
+        rows, _ = self._idx(z.device)
+        fns = [st.line(self._rows(z, j, r), self._rows(U, j, r)) for j, (r, (_, st)) in enumerate(zip(rows, self.parts))]
+        if any(fn is None for fn in fns):
+            return None
+        return lambda s: self._join([fn(self._rows(s, j, r)) for j, (r, fn) in enumerate(zip(rows, fns))])
 
     def value_and_grad(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Values (B, P) and gradients (B, P, *S): closed form where a group has one, autograd elsewhere."""

@@ -102,6 +102,35 @@ def test_compaction_never_changes_where_a_point_goes(B, P, spread, seed, secant)
     assert bool((S_cmp.points <= S_full.points).all())
 
 
+def _spy_widths(S: _Search) -> list[int]:
+    """The width (points per row) of every evaluation of S without gradients, at points or along rays."""
+    widths: list[int] = []
+    values, rays, inside = S.values, S.rays, []
+
+    def spy(xx, v=None):
+        if not inside:  # not the points of a ray (counted there)
+            widths.append(xx.shape[1])
+        return values(xx, v)
+
+    def rays_spy(u):
+        r = rays(u)
+        ray_values = r.values
+
+        def spy_t(t, v=None):
+            widths.append(t.shape[1])
+            inside.append(1)
+            try:
+                return ray_values(t, v)
+            finally:
+                inside.pop()
+
+        r.values = spy_t
+        return r
+
+    S.values, S.rays = spy, rays_spy
+    return widths
+
+
 def test_a_stopped_instance_does_not_widen_the_compaction():
     """An instance that has stopped is not evaluated (its gaps read 0 - f(z), below the level set):
     the retraction leaves its points where they are and compacts the others to the largest count of
@@ -110,14 +139,7 @@ def test_a_stopped_instance_does_not_widen_the_compaction():
     x, valid, below = _points(S, 40, seed=1)
     slope = torch.rand(x.shape[:2], generator=torch.Generator().manual_seed(3), dtype=torch.float64) + 0.1
     S.set_live([True, False, True])
-    widths = []
-    values = S.values
-
-    def spy(xx, v=None):
-        widths.append(xx.shape[1])
-        return values(xx, v)
-
-    S.values = spy
+    widths = _spy_widths(S)
     out, good = _retract_secant(S, x, slope, valid, compact=True)
     need = int((valid & below)[[0, 2]].sum(1).max())
     assert 0 < need < 40
