@@ -1276,7 +1276,8 @@ def probe_batch(fs: Sequence[Any], zs: Sequence[Any], eps: float | Sequence[floa
     shape) are evaluated by batched matrix products, B instances x P points per kernel; the
     others one after the other. Each instance draws from its own generator and follows the
     path it follows alone, so each result equals that of :func:`probe` on the instance alone
-    with the same seed, up to float rounding of the batched products (tested).
+    with the same seed, up to float rounding of the batched products (tested); a rounding that
+    decides one of the search's comparisons with eps can send it down a slightly different path.
 
     Args:
         fs, zs: objectives and reference points (one per instance, all z of one shape).

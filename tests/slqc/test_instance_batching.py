@@ -600,8 +600,9 @@ def test_quick_check_time_times_some_claims_and_refuses_an_unknown_one(capsys):
 
 def test_batch_work_counts_both_ways_by_search_step(capsys, tmp_path):
     """docs/batch_work.py (docs/speed.md's work counts): one quick check each way, the entries filed
-    by search step; the closed-form directions evaluate the same points both ways (no padding there),
-    the totals are the sums of the steps, and bad input is one error line and exit 2."""
+    by kind (products, points of lines) and search step; the closed-form directions evaluate the same
+    points both ways (no padding there), the lines are filed under the steps that ask for them, the
+    totals are the sums of the steps, and bad input is one error line and exit 2."""
     import json
 
     from . import docs_scripts
@@ -610,12 +611,15 @@ def test_batch_work_counts_both_ways_by_search_step(capsys, tmp_path):
     out_json = tmp_path / "work.json"
     assert script.main(["--claims", "thm6", "--json", str(out_json)]) == 0
     got = json.loads(out_json.read_text())
-    for side in ("one_at_a_time", "batched"):
-        assert got["total"][side] == sum(got[side].values()) > 0
+    for kind in ("products", "line"):
+        for side in ("one_at_a_time", "batched"):
+            assert got["total"][kind][side] == sum(got[side][kind].values()) > 0
+        assert got["total"][kind]["batched"] >= got["total"][kind]["one_at_a_time"]
     step = "_closed_dirs<_terms_and_dirs"
-    assert got["one_at_a_time"][step] == got["batched"][step] > 0
-    assert got["total"]["batched"] >= got["total"]["one_at_a_time"]
-    assert "| total |" in capsys.readouterr().out
+    assert got["one_at_a_time"]["products"][step] == got["batched"]["products"][step] > 0
+    assert {k.split("<")[0] for k in got["batched"]["line"]} >= {"_rays", "_retract_secant"}
+    assert not any("_line" in k for side in ("one_at_a_time", "batched") for k in got[side]["products"])
+    assert "| line | total |" in capsys.readouterr().out
     for bad in (["--claims", "nope"], ["--batch", "1"]):
         assert script.main(bad) == 2
         err = capsys.readouterr().err.strip().splitlines()
