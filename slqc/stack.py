@@ -585,9 +585,12 @@ class OneHiddenStack(_Selectable):
             return self.loss.per_sample(t, self.Y, self.act2, False).sum(3).sum(1) / self.m
         return self.loss.per_sample(t, self.Y, self.act2, True, axis=1).mean(-1)  # softmax over the outputs
 
-    def __call__(self, W1: torch.Tensor | None, pre: torch.Tensor | None = None) -> torch.Tensor:
-        """Values (B, P) at points W1 (B, P, d, h), or from their hidden pre-activations ``pre`` (B, h, P, m)."""
-        return self._per(self._out(self.act1.phi(self._pre(W1) if pre is None else pre)))
+    def __call__(self, W1: torch.Tensor) -> torch.Tensor:
+        return self._of_pre(self._pre(W1))
+
+    def _of_pre(self, pre: torch.Tensor) -> torch.Tensor:
+        """Values (B, P) from the hidden pre-activations ``pre`` (B, h, P, m) of the points."""
+        return self._per(self._out(self.act1.phi(pre)))
 
     def value(self, W1: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():  # loop over blocks of points, not over points
@@ -610,7 +613,7 @@ class OneHiddenStack(_Selectable):
                 for a in range(0, P, step):  # loop over blocks of lines, not over points
                     n = min(step, P - a)
                     pre = torch.addcmul(tz, s[:, a:a + n].reshape(B, 1, n, G, 1), tU[:, :, a:a + n])
-                    out[:, a:a + n] = self(None, pre.reshape(B, h, n * G, m)).reshape(B, n, G)
+                    out[:, a:a + n] = self._of_pre(pre.reshape(B, h, n * G, m)).reshape(B, n, G)
             return out
 
         return values
