@@ -437,8 +437,11 @@ class _Search:
                     raise ValueError(f"f must map a batch of P={xb.shape[1]} points to a tensor of shape "
                                      f"({xb.shape[1]},), got {tuple(vb.shape[1:])}")
                 out.append(self.full(vb) - self.fz)
-        gap = torch.cat(out, dim=1)
-        counted = self._counted(valid, P)
+        return self._tally(torch.cat(out, dim=1), valid)
+
+    def _tally(self, gap: torch.Tensor, valid: torch.Tensor | None) -> torch.Tensor:
+        """Count the points of ``gap`` (B, P) that count, flag their non-finite values; returns ``gap``."""
+        counted = self._counted(valid, gap.shape[1])
         self.points += counted.sum(1)
         self.nonfinite = self.nonfinite | (~torch.isfinite(gap) & counted).any(1)
         return gap
@@ -548,7 +551,7 @@ class _Rays:
     (:meth:`_Search.values`). Either way the values are f(z + t u) - f(z): the points are not
     clipped, which moves nothing but rounding, since every time asked for lies in [0, t_out] of
     the domain's ball (:meth:`_Search.interval`) and a clip moves such a point by at most
-    8 ulps of the radius. Counted and checked for non-finite values as :meth:`_Search.values`.
+    8 ulps of the radius. Counted and checked for non-finite values as :meth:`_Search.values` (``_tally``).
     """
 
     def __init__(self, S: "_Search", u: torch.Tensor):
@@ -579,11 +582,7 @@ class _Rays:
             return S.values(S.on_ray(u, t.reshape(B, P * G)), vf).reshape(t.shape)
         with torch.no_grad():
             vals = S.full(fn(S.sub(t.reshape(B, P, G)))).reshape(B, P * G)
-        gap = vals - S.fz
-        counted = S._counted(vf, P * G)
-        S.points += counted.sum(1)
-        S.nonfinite = S.nonfinite | (~torch.isfinite(gap) & counted).any(1)
-        return gap.reshape(t.shape)
+        return S._tally(vals - S.fz, vf).reshape(t.shape)
 
 
 # ------------------------------------------------------------------------------- strategies

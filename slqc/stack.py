@@ -345,9 +345,7 @@ class GLMStack(_Selectable):
         if self.fused:
             r = self.act.phi(t).sub_(self.Ykm).flatten(2)
             return torch.linalg.vector_norm(r, dim=2).square_()
-        if self._XtY is None:
-            return self._loss(t)
-        return self._loss_lin(t, self._lin(W) if lin is None else lin)
+        return self._loss_at(t, W) if lin is None else self._loss_lin(t, lin)
 
     def line(self, z: torch.Tensor, U: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor] | None:
         """Values along the lines z_b + s U[b, p] (z (B, *S), U (B, P, *S)): a function of the times
