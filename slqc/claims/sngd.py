@@ -211,24 +211,44 @@ def _ngd_stacked(runs: Sequence[NGDRun]) -> list[dict]:
             n_go = go.size
             Xg, XTg = (X_all[:n_go], XT_all[:n_go]) if shared else (X_all[go], XT_all[go])
             yg, ag, bg, eg = y_all[go], slope_a[go], slope_b[go], eta[go]
-            Wh, Rh, N = np.empty((k, n_go, d)), np.empty((k, n_go, m)), np.empty((k, n_go))
-            wg = w[go]
+            # the iterates (one row more: the step out of the block), residuals and gradient norms of the block;
+            # every pass writes into a buffer of its own (out=), the same operations as ngd's, in its order
+            Wh, Rh, N = np.empty((k + 1, n_go, d)), np.empty((k, n_go, m)), np.empty((k, n_go))
+            Wh[0] = w[go]
+            Wh3 = Wh[:, :, :, None]
+            pre3, g, rg3, grad3 = (np.empty((n_go, m, 1)), np.empty((n_go, m)), np.empty((n_go, m, 1)),
+                                   np.empty((n_go, d, 1)))
+            pre, rg, grad = pre3[:, :, 0], rg3[:, :, 0], grad3[:, :, 0]
+            nn, step, sg, pos = np.empty((n_go, 1, 1)), np.empty(n_go), np.empty((n_go, d)), np.empty((n_go, m), bool)
+            grow, gcol, nflat, scol = grad[:, None, :], grad3, nn[:, 0, 0], step[:, None]
+            if sigmoid:
+                e = np.empty((n_go, m))
             for j in range(k):  # the iterations (sequential); the runs are stacked
-                Wh[j] = wg
-                pre = np.matmul(Xg, wg[:, :, None])[:, :, 0]
-                if sigmoid:  # as in ngd's mse_and_grad, operation for operation
-                    p = 1.0 / (1.0 + np.exp(-pre))
-                    g = p * (1.0 - p)
-                    r = p - yg
+                r = Rh[j]
+                np.matmul(Xg, Wh3[j], out=pre3)
+                if sigmoid:  # as in ngd's mse_and_grad, operation for operation: p = 1 / (1 + e^-t)
+                    np.negative(pre, out=e)
+                    np.exp(e, out=e)
+                    np.add(1.0, e, out=e)
+                    p = np.divide(1.0, e, out=e)
+                    np.subtract(1.0, p, out=g)
+                    np.multiply(p, g, out=g)  # g = p (1 - p)
+                    np.subtract(p, yg, out=r)
                 else:
-                    g = np.where(pre >= 0, bg, ag)
-                    r = g * pre
-                    r -= yg
-                Rh[j] = r  # the residuals: the block's gaps come after it
-                grad = np.matmul(XTg, (r * g)[:, :, None])[:, :, 0]
-                grad *= 2.0 / m
-                N[j] = np.sqrt(np.matmul(grad[:, None, :], grad[:, :, None])[:, 0, 0])
-                wg = wg - (eg / N[j])[:, None] * grad
+                    np.greater_equal(pre, 0, out=pos)
+                    g = np.where(pos, bg, ag)
+                    np.multiply(g, pre, out=r)
+                    np.subtract(r, yg, out=r)
+                np.multiply(r, g, out=rg)
+                np.matmul(XTg, rg3, out=grad3)
+                np.multiply(grad, 2.0 / m, out=grad)
+                np.matmul(grow, gcol, out=nn)
+                np.sqrt(nflat, out=N[j])
+                np.divide(eg, N[j], out=step)
+                np.multiply(scol, grad, out=sg)
+                np.subtract(Wh[j], sg, out=Wh[j + 1])
+            wg = Wh[k]
+            Wh = Wh[:k]
             G = np.matmul(Rh[:, :, None, :], Rh[:, :, :, None])[:, :, 0, 0] / m - f_star[go]
             ts = t0 + np.arange(k)
             zero = N == 0
