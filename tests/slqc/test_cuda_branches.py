@@ -9,6 +9,8 @@ verdicts, with more points counted where the retractions evaluate every point. T
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 import torch
 
@@ -81,3 +83,47 @@ def test_check_one_setting_per_family_gives_the_same_records(name, i):
     assert [r["verdict"] for r in twin] == [r["verdict"] for r in cpu] and cpu
     for a, b in zip(cpu, twin):
         assert b["kappa_empirical"] == pytest.approx(a["kappa_empirical"], rel=1e-8)
+
+
+def _host_reads(monkeypatch) -> list[int]:
+    """Count every read of a tensor's value into Python (bool, int, float, item, tolist): on a GPU each is
+    a synchronisation with the device."""
+    n = [0]
+    for name in ("__bool__", "__int__", "__float__", "__index__", "item", "tolist"):
+        real = getattr(torch.Tensor, name)
+
+        def counted(self, *a, _real=real, **k):
+            n[0] += 1
+            return _real(self, *a, **k)
+
+        monkeypatch.setattr(torch.Tensor, name, counted)
+    return n
+
+
+def test_no_host_read_per_ascent_step_on_the_cuda_branches(monkeypatch):
+    """Issue 12's loop without a synchronisation per step: on the cuda branches the ascent reads the
+    device only at its checks, every ``_CHECK_EVERY`` steps (stop flags, plateau: two reads), so 60 more
+    steps per ascent add at most 2 x 6 reads per ascent; on the CPU branch the compaction of the
+    retractions reads once per step."""
+    p = make_glm(8, 4096, 1.0, "generalized_relu", a=0.5, b=1.0, noise=1.0, seed=0)
+    runs = [0]
+    real_run = search._ascent_run
+
+    def ascent_run(*a, **k):
+        runs[0] += 1
+        return real_run(*a, **k)
+
+    monkeypatch.setattr(search, "_ascent_run", ascent_run)
+    reads = _host_reads(monkeypatch)
+    growth = {}
+    for branch in ("cuda", "cpu"):
+        counts = []
+        for steps in (20, 80):
+            reads[0], runs[0] = 0, 0
+            with cuda_branches() if branch == "cuda" else contextlib.nullcontext():
+                slqc.probe(p.objective, p.w_star, 1e-2, 1.0, budget=dict(BUDGET, steps=steps), seed=0)
+            counts.append(reads[0])
+        growth[branch] = counts[1] - counts[0]
+        assert runs[0] >= 1
+    assert growth["cuda"] <= 2 * runs[0] * (60 // search._CHECK_EVERY)
+    assert growth["cpu"] > growth["cuda"]
