@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from ._branch import branch
 from .activations import Activation
 
 LOSSES = ("squared", "bce", "ce")
@@ -52,7 +53,7 @@ def sum_log(e: torch.Tensor) -> torch.Tensor:
 def _fast(t: torch.Tensor, two_sided: bool) -> bool:
     """True when the fast forms take the block t: on the CPU (a host read of its range), every
     entry at most FAST_T_MAX (and, ``two_sided``, at least -FAST_T_MAX); NaN never is."""
-    if t.device.type != "cpu" or t.numel() == 0:
+    if branch(t.device) != "cpu" or t.numel() == 0:
         return False
     if not two_sided:
         return bool(t.amax() <= FAST_T_MAX)

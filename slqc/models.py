@@ -21,6 +21,7 @@ from __future__ import annotations
 import torch
 
 from . import _validate as V
+from ._branch import branch
 from .activations import Activation, get_activation, two_slopes
 from .losses import Loss, get_loss
 
@@ -52,7 +53,7 @@ _HVP_ACTIVATIONS = ("generalized_relu", "relu", "identity", "sigmoid")
 
 def block_elems(device) -> int:
     """Elements of one block of the fused path on ``device``: cache-sized on CPU, large on CUDA."""
-    return _CUDA_BLOCK_ELEMS if torch.device(device).type == "cuda" else _BLOCK_ELEMS
+    return _CUDA_BLOCK_ELEMS if branch(device) == "cuda" else _BLOCK_ELEMS
 
 
 def block_shape(P: int, m: int, k: int, elems: int) -> tuple[int, int]:

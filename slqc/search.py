@@ -71,6 +71,7 @@ import torch
 from tqdm.auto import tqdm
 
 from . import _validate as V
+from ._branch import branch
 from .definitions import SLQCTerms, f_at, kappa_from_terms
 from .stack import batch_key, stack_objectives
 
@@ -823,7 +824,7 @@ def _retract(S: _Search, x: torch.Tensor, valid: torch.Tensor | None,
     Returns:
         The new points (B, P, *S) and a mask of points that ended above the level set.
     """
-    compact = S.dev.type in COMPACT_DEVICES if compact is None else bool(compact)
+    compact = branch(S.dev) in COMPACT_DEVICES if compact is None else bool(compact)
     x = S.clip(x)
     gap, r, u, t_out = _ray_from_z(S, x, valid)
     below = _moving(S, gap, valid)
@@ -899,7 +900,7 @@ def _retract_secant(S: _Search, x: torch.Tensor, slope: torch.Tensor, valid: tor
         The new points (B, P, *S) and a mask of points that ended above the level set.
     """
     iters = _SECANT_ITERS if iters is None else iters
-    compact = S.dev.type in COMPACT_DEVICES if compact is None else bool(compact)
+    compact = branch(S.dev) in COMPACT_DEVICES if compact is None else bool(compact)
     gap, r, u, t_out = _ray_from_z(S, x, valid)
     below = _moving(S, gap, valid)
     t_out = torch.where(torch.isfinite(t_out) & (t_out > r), t_out, r)

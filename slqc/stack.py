@@ -48,6 +48,7 @@ from typing import Any, Callable, Sequence
 
 import torch
 
+from ._branch import branch
 from .activations import exact_rise, two_slopes
 from .losses import logsumexp_sum, softplus_sum
 from .models import GLMObjective, OneHiddenObjective, block_elems
@@ -71,7 +72,7 @@ _PIECEWISE_LINEAR = ("generalized_relu", "relu", "identity")
 
 def _stack_block_elems(device: torch.device) -> int:
     """Elements per block of points of a stack's intermediate: cache-sized on the CPU, large elsewhere."""
-    return _STACK_BLOCK_ELEMS if device.type == "cpu" else block_elems(device)
+    return _STACK_BLOCK_ELEMS if branch(device) == "cpu" else block_elems(device)
 
 #: environment variable that turns on torch.compile for the fused elementwise passes (``--compile``)
 COMPILE_ENV = "SLQC_COMPILE"

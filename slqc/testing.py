@@ -45,6 +45,7 @@ from .claims._build import glm_problem, one_hidden_problem
 from .claims.base import Problem
 from .data import DISTRIBUTIONS
 
+
 @contextlib.contextmanager
 def cuda_branches():
     """Within this context, computations on the CPU take the branches slqc takes on a CUDA device.
@@ -52,30 +53,27 @@ def cuda_branches():
     Three choices depend on the device type, and all three are switched:
 
     * the search's retractions evaluate every point, not only those below the level set
-      (``slqc.search.COMPACT_DEVICES`` empty: compaction needs a host read per call, a
-      synchronisation on a GPU), so ``points_evaluated`` counts those evaluations too;
+      (``slqc.search.COMPACT_DEVICES`` holds the CPU only: compaction needs a host read per
+      call, a synchronisation on a GPU), so ``points_evaluated`` counts those evaluations too;
     * the engine and the stacks take CUDA's large blocks (``slqc.models.block_elems``,
       ``slqc.stack._stack_block_elems``) instead of cache-sized ones;
     * the losses take their entry-by-entry forms (``torch.logsumexp``, ``logsigmoid``), not the
       CPU's fast forms (``slqc.losses._fast``), which read the range of every block.
 
-    A cuda run and a CPU run inside this context make the same decisions up to the rounding of
-    the kernels: the gpu tier compares them (points counted included), and the default suite
-    compares this context with the plain CPU run (tests/slqc/test_cuda_branches.py), so the
-    branches a GPU takes are tested on machines without one. Not thread-safe (it patches modules).
+    Each of them asks :func:`slqc._branch.branch` for the device type; this context makes it
+    answer ``cuda``. A cuda run and a CPU run inside this context make the same decisions up to
+    the rounding of the kernels: the gpu tier compares them (points counted included), and the
+    default suite compares this context with the plain CPU run (tests/slqc/test_cuda_branches.py),
+    so the branches a GPU takes are tested on machines without one. It holds for this process
+    only (not for the workers of ``--jobs N``) and for every thread of it.
     """
-    from . import losses, models, search, stack
+    from . import _branch
 
-    saved = (search.COMPACT_DEVICES, models.block_elems, stack._stack_block_elems, losses._fast)
-    big = models._CUDA_BLOCK_ELEMS
-    search.COMPACT_DEVICES = ()
-    models.block_elems = lambda device: big
-    stack._stack_block_elems = lambda device: big
-    losses._fast = lambda t, two_sided: False
+    saved, _branch.forced = _branch.forced, "cuda"
     try:
         yield
     finally:
-        search.COMPACT_DEVICES, models.block_elems, stack._stack_block_elems, losses._fast = saved
+        _branch.forced = saved
 
 
 #: eps is drawn log-uniformly from [10**EPS_LOG10[0], 10**EPS_LOG10[1]].

@@ -19,6 +19,7 @@ import slqc.losses as losses
 import slqc.models as models
 import slqc.search as search
 import slqc.stack as stack
+from slqc._branch import branch
 from slqc.check import Checker
 from slqc.claims import get_claim
 from slqc.generators import make_glm
@@ -28,18 +29,19 @@ from slqc.testing import cuda_branches
 BUDGET = {"samples": 512, "rays": 64, "steps": 20, "starts": 16}
 
 
-def test_cuda_branches_switch_the_three_choices_and_restore_them():
+def _choices() -> tuple:
     cpu = torch.device("cpu")
-    t = torch.zeros(4, dtype=torch.float64)
-    before = (search.COMPACT_DEVICES, models.block_elems(cpu), stack._stack_block_elems(cpu), losses._fast(t, True))
-    assert before == (("cpu",), models._BLOCK_ELEMS, stack._STACK_BLOCK_ELEMS, True)
+    return (branch(cpu) in search.COMPACT_DEVICES, models.block_elems(cpu), stack._stack_block_elems("cpu"),
+            losses._fast(torch.zeros(4, dtype=torch.float64), True))
+
+
+def test_cuda_branches_switch_the_three_choices_and_restore_them():
+    before = _choices()
+    assert before == (True, models._BLOCK_ELEMS, stack._STACK_BLOCK_ELEMS, True)
     with pytest.raises(RuntimeError), cuda_branches():
-        assert search.COMPACT_DEVICES == ()
-        assert models.block_elems(cpu) == stack._stack_block_elems(cpu) == models._CUDA_BLOCK_ELEMS
-        assert losses._fast(t, True) is False
+        assert _choices() == (False, models._CUDA_BLOCK_ELEMS, models._CUDA_BLOCK_ELEMS, False)
         raise RuntimeError("leaves the context")
-    after = (search.COMPACT_DEVICES, models.block_elems(cpu), stack._stack_block_elems(cpu), losses._fast(t, True))
-    assert after == before
+    assert _choices() == before
 
 
 def test_probe_takes_the_same_path_and_counts_every_retracted_point():
