@@ -216,13 +216,14 @@ def _ngd_stacked(runs: Sequence[NGDRun]) -> list[dict]:
             Wh, Rh, N = np.empty((k + 1, n_go, d)), np.empty((k, n_go, m)), np.empty((k, n_go))
             Wh[0] = w[go]
             Wh3 = Wh[:, :, :, None]
-            pre3, g, rg3, grad3 = (np.empty((n_go, m, 1)), np.empty((n_go, m)), np.empty((n_go, m, 1)),
-                                   np.empty((n_go, d, 1)))
+            pre3, rg3, grad3 = np.empty((n_go, m, 1)), np.empty((n_go, m, 1)), np.empty((n_go, d, 1))
             pre, rg, grad = pre3[:, :, 0], rg3[:, :, 0], grad3[:, :, 0]
-            nn, step, sg, pos = np.empty((n_go, 1, 1)), np.empty(n_go), np.empty((n_go, d)), np.empty((n_go, m), bool)
-            grow, gcol, nflat, scol = grad[:, None, :], grad3, nn[:, 0, 0], step[:, None]
-            if sigmoid:
-                e = np.empty((n_go, m))
+            nn, step, sg = np.empty((n_go, 1, 1)), np.empty(n_go), np.empty((n_go, d))
+            grow, nflat, scol = grad[:, None, :], nn[:, 0, 0], step[:, None]
+            if sigmoid:  # e^-t, then p in place; g = p (1 - p)
+                e, g = np.empty((n_go, m)), np.empty((n_go, m))
+            else:  # the signs of t; g comes from np.where
+                pos = np.empty((n_go, m), bool)
             for j in range(k):  # the iterations (sequential); the runs are stacked
                 r = Rh[j]
                 np.matmul(Xg, Wh3[j], out=pre3)
@@ -242,7 +243,7 @@ def _ngd_stacked(runs: Sequence[NGDRun]) -> list[dict]:
                 np.multiply(r, g, out=rg)
                 np.matmul(XTg, rg3, out=grad3)
                 np.multiply(grad, 2.0 / m, out=grad)
-                np.matmul(grow, gcol, out=nn)
+                np.matmul(grow, grad3, out=nn)
                 np.sqrt(nflat, out=N[j])
                 np.divide(eg, N[j], out=step)
                 np.multiply(scol, grad, out=sg)
